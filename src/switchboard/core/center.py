@@ -386,7 +386,8 @@ class ContactCenter:
         assert entry is not None
         now = self.clock.now()
         self._emit(CallAnswered(at=now, call_id=call_id, agent_id=agent_id,
-                                queue_id=entry.queue_id, wait=now - entry.first_queued_at))
+                                queue_id=entry.queue_id, wait=now - entry.enqueued_at,
+                                total_wait=now - entry.first_queued_at))
         self._set_state(agent, A.TALKING, now, call_id=call_id)
         agent.calls_today += 1
         call.state = CallState.TALKING

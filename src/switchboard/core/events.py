@@ -139,7 +139,9 @@ class CallAnswered(Event):
     queue_id: str
     """The queue it was answered from."""
     wait: float
-    """Seconds the caller waited in this queue (including earlier ring time)."""
+    """Seconds the call waited in this queue (ring time included): the queue's speed of answer."""
+    total_wait: float = 0.0
+    """Seconds since the call first queued, across overflows: the caller's whole wait."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

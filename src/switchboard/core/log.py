@@ -16,16 +16,19 @@ Subscriber = Callable[[Event], None]
 class EventLog:
     """An append-only sequence of events; subscribers see each event as it is appended."""
 
-    __slots__ = ("_events", "_subscribers", "keep")
+    __slots__ = ("_events", "_subscribers", "count", "keep")
 
     def __init__(self, *, keep: bool = True) -> None:
         self._events: list[Event] = []
         self._subscribers: list[Subscriber] = []
+        self.count = 0
+        """Events appended so far (kept or not)."""
         self.keep = keep
         """When False the log only forwards events (long simulations that only need KPIs)."""
 
     def append(self, event: Event) -> None:
         """Append ``event`` and hand it to every subscriber, in subscription order."""
+        self.count += 1
         if self.keep:
             self._events.append(event)
         for subscriber in self._subscribers:
