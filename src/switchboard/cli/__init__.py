@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import typer
 
+from switchboard.cli.serve import serve_command
+from switchboard.cli.simulate import simulate_command
+from switchboard.cli.staff import staff_command
+
 app = typer.Typer(
     name="switchboard",
     help="Switchboard: an open-source contact-center platform.",
@@ -11,6 +15,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.command("serve")(serve_command)
+app.command("simulate")(simulate_command)
+app.command("staff")(staff_command)
 
 
 @app.command()

@@ -164,48 +164,70 @@ class Simulation:
         self._seq += 1
         heapq.heappush(self._heap, (when, self._seq, handler, arg))
 
-    def run(self, progress: Callable[[float], None] | None = None) -> Result:
-        """Run to the end; ``progress(fraction)`` is called now and then."""
-        model = self.model
-        for entry in model.entries:
+    def start(self) -> None:
+        """Schedule the first arrivals and every agent's shift (once, before advancing)."""
+        for entry in self.model.entries:
             if entry.calls_per_hour > 0:
                 self._schedule_arrival(entry, 0.0)
-        for agent in model.agents:
+        for agent in self.model.agents:
             self._schedule_agent(agent)
+
+    def advance(self, until: float, progress: Callable[[float], None] | None = None) -> bool:
+        """Process everything due up to virtual time ``until``; False once the run is over."""
         heap = self._heap
         center = self.center
         clock = self.clock
         pop = heapq.heappop
+        model = self.model
         horizon = model.duration + model.drain
-        report_every = 20000
-        count = 0
+        count = self.sim_events
+        running = True
         while True:
             timer = center.get_timer()
             if heap and (timer is None or heap[0][0] <= timer):
                 when = heap[0][0]
                 if when > horizon or (when > model.duration and not center.calls):
+                    running = False
+                    break
+                if when > until:
                     break
                 _, _, handler, arg = pop(heap)
                 clock.advance_to(when)
                 handler(arg)
             elif timer is not None:
                 if timer > horizon:
+                    running = False
+                    break
+                if timer > until:
                     break
                 clock.advance_to(max(timer, clock.now()))
                 center.handle_timer(timer)
             else:
+                running = False
                 break
             count += 1
-            if progress is not None and count % report_every == 0:
+            if progress is not None and count % 20000 == 0:
                 progress(min(1.0, clock.now() / model.duration))
-        end = clock.now()
-        self.metrics.close(end)
         self.sim_events = count
+        if running and until > clock.now():
+            clock.advance_to(until)
+        return running
+
+    def finish(self) -> Result:
+        """Close the books: agent time up to now, and what the run produced."""
+        end = self.clock.now()
+        self.metrics.close(end)
+        return Result(metrics=self.metrics, log=self.log, center=self.center,
+                      sim_events=self.sim_events, core_events=self.log.count, end=end,
+                      calls=self._next_id, unfinished=sorted(self.center.calls))
+
+    def run(self, progress: Callable[[float], None] | None = None) -> Result:
+        """Run to the end; ``progress(fraction)`` is called now and then."""
+        self.start()
+        self.advance(float("inf"), progress)
         if progress is not None:
             progress(1.0)
-        return Result(metrics=self.metrics, log=self.log, center=center, sim_events=count,
-                      core_events=self.log.count, end=end, calls=self._next_id,
-                      unfinished=sorted(center.calls))
+        return self.finish()
 
     # ------------------------------------------------------------------ callers
 
