@@ -76,6 +76,8 @@ def serve_command(
         raise typer.Exit(2) from None
     start = parse_clock(parsed.start)
     console = Console()
+    if not console.is_terminal:
+        console = Console(width=150)
     wall_start = time.monotonic()
     day = 0
     with Live(console=console, refresh_per_second=4, transient=False) as live:

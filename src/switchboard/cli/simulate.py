@@ -66,6 +66,8 @@ def simulate_command(
         sys.stdout.write("\n")
         return
     console = Console()
+    if not console.is_terminal:
+        console = Console(width=150)
     shown = [r for r in table if r["interval"] == "total"] if totals_only else table
     t = Table(title=f"{summary['scenario']} - seed {seed}, {days} day(s), "
                     f"{result.calls} calls", header_style="bold")
