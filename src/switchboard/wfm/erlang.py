@@ -50,6 +50,8 @@ Model = Literal["erlang_c", "erlang_a"]
 TAIL_TOLERANCE = 1e-16
 #: Hard cap on the number of queue states kept for Erlang A (guards absurd patience values).
 MAX_QUEUE_STATES = 20_000_000
+#: Agents advanced per step of the vectorised grid search.
+_GRID_BLOCK = 32
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -286,9 +288,10 @@ def agents_for_target_grid(
 ) -> npt.NDArray[np.int64]:
     """Vectorised :func:`agents_for_target` (Erlang C) over broadcast arrays of cells.
 
-    The Erlang B recursion advances one agent at a time for all unfinished cells at once, so
-    the Python loop runs ``max(N)`` times whatever the number of cells. Results are identical to
-    calling :func:`agents_for_target` cell by cell (same arithmetic, same order).
+    The Erlang B recursion advances all unfinished cells at once, a block of agents at a time,
+    and each block is tested with whole-matrix operations, so the Python work grows with
+    ``max(N)``, not with the number of cells. Each cell sees the same arithmetic, in the same
+    order, as :func:`agents_for_target`, so the counts are the same.
     """
     arrays = [np.asarray(load, dtype=float), np.asarray(aht, dtype=float)]
     arrays += [np.asarray(service_level, dtype=float), np.asarray(target_time, dtype=float)]
@@ -314,36 +317,40 @@ def agents_for_target_grid(
     result = np.zeros(a.size, dtype=np.int64)
     n_min = np.floor(a).astype(np.int64) + 1
     if max_occupancy is not None:
-        n_occ = np.array([_occupancy_floor(x, o) for x, o in zip(a, occ, strict=True)])
-        n_min = np.maximum(n_min, n_occ.astype(np.int64))
+        capped = np.flatnonzero((a > 0) & (occ < 1.0))
+        n_occ = [_occupancy_floor(float(a[i]), float(occ[i])) for i in capped]
+        n_min[capped] = np.maximum(n_min[capped], np.asarray(n_occ, dtype=np.int64))
     idx = np.flatnonzero(a > 0)
     a, h, sl, tt, qmax, n_min = a[idx], h[idx], sl[idx], tt[idx], qmax[idx], n_min[idx]
     b = np.ones(idx.size)
-    n = 0
+    n0 = 0  # b holds Erlang B at n0 agents for every unfinished cell
     while idx.size:
-        n += 1
-        ab = a * b
-        b = ab / (n + ab)
-        ready = n_min <= n
-        if not ready.any():
-            continue
+        # Advance the recursion a block of agents at a time, keeping every B(n), then test
+        # all (n, cell) pairs of the block in a few whole-matrix operations.
+        block = np.empty((_GRID_BLOCK, idx.size))
+        for k in range(_GRID_BLOCK):
+            ab = a * b
+            b = ab / (n0 + k + 1 + ab)
+            block[k] = b
+        ns = np.arange(n0 + 1, n0 + _GRID_BLOCK + 1)[:, None]
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            c = n * b / (n - a * (1.0 - b))
-            ok = ready & (1.0 - c * np.exp(-(n - a) * tt / h) >= sl)
-            ok &= c * h / (n - a) <= qmax
-        if ok.any():
-            result[idx[ok]] = n
-            keep = ~ok
-            idx, a, h, sl, tt, qmax, n_min, b = (
-                idx[keep],
-                a[keep],
-                h[keep],
-                sl[keep],
-                tt[keep],
-                qmax[keep],
-                n_min[keep],
-                b[keep],
-            )
+            c = ns * block / (ns - a * (1.0 - block))
+            ok = (ns >= n_min) & (1.0 - c * np.exp(-(ns - a) * tt / h) >= sl)
+            ok &= c * h / (ns - a) <= qmax
+        done = ok.any(axis=0)
+        result[idx[done]] = n0 + 1 + ok.argmax(axis=0)[done]
+        keep = ~done
+        idx, a, h, sl, tt, qmax, n_min, b = (
+            idx[keep],
+            a[keep],
+            h[keep],
+            sl[keep],
+            tt[keep],
+            qmax[keep],
+            n_min[keep],
+            b[keep],
+        )
+        n0 += _GRID_BLOCK
     return result.reshape(shape)
 
 
@@ -477,8 +484,9 @@ def erlang_a_agents_for_target(
 ) -> int:
     """Minimum agents meeting the service-level target under Erlang A (and optional caps).
 
-    The service level and ASA improve and occupancy falls as N grows, so the search doubles an
-    upper bound and then bisects: O(log N) exact evaluations. Returns 0 for a load of 0.
+    The service level and ASA improve and occupancy falls as N grows (checked by property tests),
+    so a monotone search is exact: it brackets the answer around the Erlang C staffing, then
+    bisects, a handful of exact evaluations. Returns 0 for a load of 0.
     """
     _check_nonneg("load", load)
     _check_positive("aht", aht)
@@ -495,10 +503,21 @@ def erlang_a_agents_for_target(
             return False
         return max_asa is None or m.asa <= max_asa
 
-    lo = 0  # known to fail: nobody is answered with zero agents
-    hi = max(1, math.ceil(load))
-    while not ok(hi):
+    # Start from the Erlang C answer (usually within a few agents), gallop to bracket the
+    # answer between a failing ``lo`` and a passing ``hi``, then bisect. N = 0 always fails.
+    hi = max(1, agents_for_target(load, aht, service_level, target_time))
+    if ok(hi):
+        lo, step = 0, 1
+        while hi - step > 0:
+            if not ok(hi - step):
+                lo = hi - step
+                break
+            hi -= step
+            step *= 2
+    else:
         lo, hi = hi, 2 * hi
+        while not ok(hi):
+            lo, hi = hi, 2 * hi
     while hi - lo > 1:
         mid = (lo + hi) // 2
         if ok(mid):
