@@ -1,0 +1,217 @@
+"""SIP requests and responses (RFC 3261 §7) and their serialization.
+
+A message is a mutable dataclass: start-line fields, a :class:`~switchboard.sip.headers.Headers`
+container and a body kept as bytes (multipart bodies are never looked into).  ``Content-Length``
+is not a header here: :meth:`serialize` writes it from ``len(body)``, so it is always right.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .headers import (
+    CALL_ID,
+    CONTACT,
+    CONTENT_TYPE,
+    CSEQ,
+    FROM,
+    MAX_FORWARDS,
+    RECORD_ROUTE,
+    ROUTE,
+    TO,
+    VIA,
+    ContactWildcard,
+    CSeq,
+    Headers,
+    MediaType,
+    Via,
+)
+from .uri import URI, NameAddress
+
+__all__ = ["REASON_PHRASES", "Message", "Request", "Response", "make_response"]
+
+#: Default reason phrases (RFC 3261 §21 and common extensions).
+REASON_PHRASES: dict[int, str] = {
+    100: "Trying", 180: "Ringing", 181: "Call Is Being Forwarded", 182: "Queued",
+    183: "Session Progress", 199: "Early Dialog Terminated",
+    200: "OK", 202: "Accepted", 204: "No Notification",
+    300: "Multiple Choices", 301: "Moved Permanently", 302: "Moved Temporarily",
+    305: "Use Proxy", 380: "Alternative Service",
+    400: "Bad Request", 401: "Unauthorized", 402: "Payment Required", 403: "Forbidden",
+    404: "Not Found", 405: "Method Not Allowed", 406: "Not Acceptable",
+    407: "Proxy Authentication Required", 408: "Request Timeout", 410: "Gone",
+    412: "Conditional Request Failed", 413: "Request Entity Too Large",
+    414: "Request-URI Too Long", 415: "Unsupported Media Type", 416: "Unsupported URI Scheme",
+    420: "Bad Extension", 421: "Extension Required", 423: "Interval Too Brief",
+    480: "Temporarily Unavailable", 481: "Call/Transaction Does Not Exist",
+    482: "Loop Detected", 483: "Too Many Hops", 484: "Address Incomplete", 485: "Ambiguous",
+    486: "Busy Here", 487: "Request Terminated", 488: "Not Acceptable Here",
+    489: "Bad Event", 491: "Request Pending", 493: "Undecipherable",
+    500: "Server Internal Error", 501: "Not Implemented", 502: "Bad Gateway",
+    503: "Service Unavailable", 504: "Server Time-out", 505: "Version Not Supported",
+    513: "Message Too Large", 580: "Precondition Failure",
+    600: "Busy Everywhere", 603: "Decline", 604: "Does Not Exist Anywhere",
+    606: "Not Acceptable",
+}
+
+SIP_VERSION = "SIP/2.0"
+
+
+class Message:
+    """Behaviour shared by :class:`Request` and :class:`Response`: typed header shortcuts."""
+
+    headers: Headers
+    body: bytes
+
+    @property
+    def via(self) -> list[Via]:
+        """All Via values, topmost first."""
+        return self.headers.parsed(VIA)
+
+    @property
+    def top_via(self) -> Via:
+        """The topmost Via (ParseError if there is none)."""
+        return self.headers.require(VIA)
+
+    @property
+    def from_(self) -> NameAddress:
+        """The From address (``from`` is a keyword)."""
+        return self.headers.require(FROM)
+
+    @property
+    def to(self) -> NameAddress:
+        """The To address."""
+        return self.headers.require(TO)
+
+    @property
+    def call_id(self) -> str:
+        """The Call-ID."""
+        return self.headers.require(CALL_ID)
+
+    @property
+    def cseq(self) -> CSeq:
+        """The CSeq."""
+        return self.headers.require(CSEQ)
+
+    @property
+    def max_forwards(self) -> int | None:
+        """Max-Forwards, None when absent (RFC 2543 peers omit it, RFC 4475 §3.4.1)."""
+        return self.headers.parsed_one(MAX_FORWARDS)
+
+    @property
+    def contacts(self) -> list[NameAddress | ContactWildcard]:
+        """All Contact values."""
+        return self.headers.parsed(CONTACT)
+
+    @property
+    def routes(self) -> list[NameAddress]:
+        """All Route values in order."""
+        return self.headers.parsed(ROUTE)
+
+    @property
+    def record_routes(self) -> list[NameAddress]:
+        """All Record-Route values in order."""
+        return self.headers.parsed(RECORD_ROUTE)
+
+    @property
+    def content_type(self) -> MediaType | None:
+        """The Content-Type, None when absent."""
+        return self.headers.parsed_one(CONTENT_TYPE)
+
+    def start_line(self) -> str:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def serialize(self) -> bytes:
+        """The message as bytes: start line, headers, a computed Content-Length, body."""
+        lines = [self.start_line()]
+        lines.extend(f"{name}: {value}" for name, value in self.headers)
+        lines.append(f"Content-Length: {len(self.body)}")
+        head = "\r\n".join(lines) + "\r\n\r\n"
+        return head.encode("utf-8") + self.body
+
+
+@dataclass(eq=True)
+class Request(Message):
+    """A SIP request."""
+
+    #: The method, case-sensitive ("INVITE", or any extension token).
+    method: str
+    #: The Request-URI.
+    uri: URI
+    #: The header fields.
+    headers: Headers = field(default_factory=Headers)
+    #: The body, verbatim.
+    body: bytes = b""
+
+    def start_line(self) -> str:
+        """``Method SP Request-URI SP SIP-Version``."""
+        return f"{self.method} {self.uri.serialize()} {SIP_VERSION}"
+
+
+@dataclass(eq=True)
+class Response(Message):
+    """A SIP response."""
+
+    #: The status code, 100-699.
+    status_code: int
+    #: The reason phrase (may be empty).
+    reason: str = ""
+    #: The header fields.
+    headers: Headers = field(default_factory=Headers)
+    #: The body, verbatim.
+    body: bytes = b""
+
+    def __post_init__(self) -> None:
+        if not 100 <= self.status_code <= 699:
+            raise ValueError(f"status code {self.status_code} is outside 100-699")
+        if any(ch in self.reason for ch in "\r\n"):
+            raise ValueError(f"reason phrase contains CR or LF: {self.reason!r}")
+
+    @property
+    def is_provisional(self) -> bool:
+        """True for 1xx."""
+        return self.status_code < 200
+
+    @property
+    def is_success(self) -> bool:
+        """True for 2xx."""
+        return 200 <= self.status_code < 300
+
+    @property
+    def is_final(self) -> bool:
+        """True for 200-699."""
+        return self.status_code >= 200
+
+    def start_line(self) -> str:
+        """``SIP-Version SP Status-Code SP Reason-Phrase``."""
+        return f"{SIP_VERSION} {self.status_code} {self.reason}"
+
+
+def make_response(
+    request: Request,
+    status_code: int,
+    reason: str | None = None,
+    *,
+    to_tag: str | None = None,
+) -> Response:
+    """Build a response to ``request`` as RFC 3261 §8.2.6.2 says.
+
+    Via (all values, in order), From, Call-ID and CSeq are copied; To is copied and, when
+    ``to_tag`` is given and the request's To has no tag, the tag is added.  100 Trying also
+    copies Timestamp (§8.2.6.1).
+    """
+    headers = Headers()
+    for name in ("Via", "From", "To", "Call-ID", "CSeq"):
+        for value in request.headers.get_all(name):
+            if name == "To" and to_tag is not None and request.to.tag is None:
+                value = request.to.with_param("tag", to_tag).serialize()
+            headers.add(name, value)
+    if status_code == 100:
+        timestamp = request.headers.get("Timestamp")
+        if timestamp is not None:
+            headers.add("Timestamp", timestamp)
+    return Response(
+        status_code=status_code,
+        reason=REASON_PHRASES.get(status_code, "") if reason is None else reason,
+        headers=headers,
+    )
