@@ -33,6 +33,10 @@ class AgentState(enum.Enum):
     WRAP_UP = "wrap_up"
     PAUSED = "paused"
 
+    # Members are singletons: hash by identity (C speed) rather than Enum's Python-level
+    # hash of the name; the routing hot path tests state membership in sets.
+    __hash__ = object.__hash__
+
 
 class Direction(enum.Enum):
     """Which way a call goes."""
