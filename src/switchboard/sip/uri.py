@@ -105,6 +105,8 @@ class SipURI:
             raise ValueError(f"SipURI scheme must be 'sip' or 'sips', got {self.scheme!r}")
         if self.user == "":
             raise ValueError("SipURI user must be None or non-empty")
+        if self.password is not None and self.user is None:
+            raise ValueError("SipURI cannot have a password without a user")
         if self.port is not None and not 0 <= self.port <= 65535:
             raise ValueError(f"port {self.port} is out of range")
 
@@ -213,6 +215,11 @@ class TelURI:
     number: str
     #: Parameters in order, decoded (phone-context, ext, isub, ...).
     params: Params = ()
+
+    @property
+    def scheme(self) -> str:
+        """Always "tel"."""
+        return "tel"
 
     @property
     def is_global(self) -> bool:
