@@ -1,0 +1,381 @@
+"""SIP transports: the thin asyncio shell around :mod:`switchboard.sip`'s parser.
+
+UDP, TCP, TLS and WebSocket (RFC 7118) listeners turn bytes into parsed messages and hand them,
+with the :class:`Peer` they came from, to one handler; :meth:`SipTransport.send` writes a
+message back. This is the one boundary where the SIP package's ``ParseError`` becomes a
+response: a malformed request that still names its Via, From, To, Call-ID and CSeq is answered
+``400`` (or the error's own status: 505, 513) with a ``Warning`` header saying what was wrong;
+anything else is dropped. Over a stream, a framing error answers if it can and closes only that
+connection. Every drop is counted in :class:`TransportStats`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from switchboard.sip import ParseError, ParserLimits, Request, Response, StreamParser
+from switchboard.sip import parse_message as parse_sip
+from switchboard.telephony.guard import SourceGuard
+
+log = logging.getLogger(__name__)
+
+Message = Request | Response
+
+
+@dataclass(frozen=True, slots=True)
+class Peer:
+    """Where a message came from, and how to answer it."""
+
+    transport: str
+    """``udp``, ``tcp``, ``tls`` or ``ws``."""
+    host: str
+    port: int
+    conn: Any = field(default=None, compare=False, hash=False)
+    """The connection (stream transports), or the UDP endpoint that received it."""
+
+    @property
+    def reliable(self) -> bool:
+        """Stream transports need no retransmissions (RFC 3261 §17)."""
+        return self.transport != "udp"
+
+
+@dataclass(slots=True)
+class TransportStats:
+    """Counters of the transport layer (exported as Prometheus metrics by the server)."""
+
+    received: int = 0
+    sent: int = 0
+    rejected: int = 0
+    """Malformed requests answered with 4xx/5xx."""
+    dropped_malformed: int = 0
+    """Malformed messages that could not be answered (garbage, or a malformed response)."""
+    dropped_flood: int = 0
+    dropped_blocked: int = 0
+    closed_connections: int = 0
+    send_errors: int = 0
+
+
+Handler = Callable[[Message, Peer], None]
+
+_COMPACT = {"v": "via", "f": "from", "t": "to", "i": "call-id"}
+_REQUEST_LINE = re.compile(rb"^([A-Za-z0-9.!%*_+`'~-]+) \S+ SIP/2\.0$")
+
+
+def reject_malformed(data: bytes, error: ParseError) -> bytes | None:
+    """Build the error response to unparseable request bytes, or None if it cannot be answered.
+
+    RFC 3261 §8.2 asks a UAS to answer a malformed request when it can; it can when the start
+    line is a request line and the five headers a response copies are present as text.
+    """
+    head = data.lstrip(b"\r\n").split(b"\r\n\r\n", 1)[0]
+    lines = head.split(b"\r\n")
+    match = _REQUEST_LINE.match(lines[0])
+    if match is None or match.group(1) == b"ACK":
+        return None  # not a request (or an ACK, which is never answered)
+    kept: dict[str, list[str]] = {"via": [], "from": [], "to": [], "call-id": [], "cseq": []}
+    for raw in lines[1:]:
+        if raw[:1] in (b" ", b"\t"):
+            continue
+        name, colon, value = raw.partition(b":")
+        if not colon:
+            continue
+        key = name.strip().decode("latin-1").lower()
+        key = _COMPACT.get(key, key)
+        if key in kept:
+            kept[key].append(value.strip().decode("utf-8", "replace"))
+    if not all(kept.values()):
+        return None
+    to = kept["to"][0]
+    if ";tag=" not in to.lower():
+        to += ";tag=sb-err"
+    code = error.status_code
+    reason = {505: "Version Not Supported", 513: "Message Too Large"}.get(code, "Bad Request")
+    out = [f"SIP/2.0 {code} {reason}"]
+    out += [f"Via: {v}" for v in kept["via"]]
+    out += [f"From: {kept['from'][0]}", f"To: {to}", f"Call-ID: {kept['call-id'][0]}",
+            f"CSeq: {kept['cseq'][0]}", f"Warning: {error.warning}", "Content-Length: 0", "", ""]
+    return "\r\n".join(out).encode("utf-8", "replace")
+
+
+class _Udp(asyncio.DatagramProtocol):
+    def __init__(self, owner: SipTransport) -> None:
+        self.owner = owner
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.DatagramTransport)
+        self.transport = transport
+
+    def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
+        owner = self.owner
+        host, port = addr[0], addr[1]
+        if not owner.admit(host):
+            return
+        if data.strip(b"\r\n") == b"":
+            return  # keep-alive
+        peer = Peer("udp", host, port, self)
+        try:
+            message = parse_sip(data, limits=owner.limits)
+        except ParseError as exc:
+            owner.malformed(data, exc, peer)
+            return
+        owner.deliver(message, peer)
+
+    def error_received(self, exc: Exception) -> None:
+        log.debug("UDP error: %s", exc)
+
+
+class _Stream(asyncio.Protocol):
+    def __init__(self, owner: SipTransport, kind: str) -> None:
+        self.owner = owner
+        self.kind = kind
+        self.parser = StreamParser(limits=owner.limits)
+        self.transport: asyncio.Transport | None = None
+        self.peer: Peer | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        host, port = transport.get_extra_info("peername")[:2]
+        self.peer = Peer(self.kind, host, port, self)
+        self.owner.connections.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.owner.connections.discard(self)
+
+    def data_received(self, data: bytes) -> None:
+        assert self.peer is not None and self.transport is not None
+        owner = self.owner
+        self.parser.receive_data(data)
+        while True:
+            if not owner.admit(self.peer.host):
+                self.close()
+                return
+            try:
+                message = self.parser.next_message()
+            except ParseError as exc:
+                owner.malformed(bytes(self.parser._buffer), exc, self.peer)
+                owner.stats.closed_connections += 1
+                self.close()
+                return
+            if message is None:
+                if self.parser.keepalives:
+                    self.parser.keepalives = 0
+                    self.transport.write(b"\r\n")  # RFC 5626 §4.4.1 pong
+                return
+            owner.deliver(message, self.peer)
+
+    def send(self, data: bytes) -> bool:
+        if self.transport is None or self.transport.is_closing():
+            return False
+        self.transport.write(data)
+        return True
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+
+class _WebSocketConn:
+    """One SIP-over-WebSocket connection: each WS text or binary message is one SIP message."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.debug("websocket send failed: %s", task.exception())
+
+    def send(self, data: bytes) -> bool:
+        self._spawn(self.ws.send(data.decode("utf-8", "replace")))
+        return True
+
+    def close(self) -> None:
+        self._spawn(self.ws.close())
+
+
+class SipTransport:
+    """All SIP listeners of one server, one handler for what they receive."""
+
+    def __init__(self, handler: Handler, *, limits: ParserLimits | None = None,
+                 guard: SourceGuard | None = None) -> None:
+        self.handler = handler
+        self.limits = limits or ParserLimits()
+        self.guard = guard or SourceGuard()
+        self.stats = TransportStats()
+        self.connections: set[_Stream] = set()
+        self.udp: _Udp | None = None
+        self._servers: list[Any] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.addresses: dict[str, tuple[str, int]] = {}
+        """Bound (host, port) per transport kind."""
+
+    # ------------------------------------------------------------------ listening
+
+    async def listen_udp(self, host: str = "127.0.0.1", port: int = 5060) -> tuple[str, int]:
+        """Listen on UDP; returns the bound address (port 0 picks a free port)."""
+        self._loop = asyncio.get_running_loop()
+        transport, protocol = await self._loop.create_datagram_endpoint(
+            lambda: _Udp(self), local_addr=(host, port))
+        self.udp = protocol
+        self._servers.append(transport)
+        self.addresses["udp"] = transport.get_extra_info("sockname")[:2]
+        return self.addresses["udp"]
+
+    async def listen_tcp(self, host: str = "127.0.0.1", port: int = 5060, *,
+                         tls: ssl.SSLContext | None = None) -> tuple[str, int]:
+        """Listen on TCP, or TLS when given a server context."""
+        self._loop = asyncio.get_running_loop()
+        kind = "tls" if tls is not None else "tcp"
+        server = await self._loop.create_server(lambda: _Stream(self, kind), host, port,
+                                                ssl=tls)
+        self._servers.append(server)
+        self.addresses[kind] = server.sockets[0].getsockname()[:2]
+        return self.addresses[kind]
+
+    async def listen_ws(self, host: str = "127.0.0.1", port: int = 8080) -> tuple[str, int]:
+        """Listen for SIP over WebSocket (RFC 7118, subprotocol ``sip``)."""
+        from websockets.asyncio.server import serve
+
+        async def session(ws: Any) -> None:
+            remote = ws.remote_address or ("?", 0)
+            conn = _WebSocketConn(ws)
+            peer = Peer("ws", remote[0], remote[1], conn)
+            async for frame in ws:
+                data = frame.encode("utf-8") if isinstance(frame, str) else frame
+                if not self.admit(peer.host):
+                    continue
+                try:
+                    message = parse_sip(data, limits=self.limits)
+                except ParseError as exc:
+                    self.malformed(data, exc, peer)
+                    continue
+                self.deliver(message, peer)
+
+        server = await serve(session, host, port, subprotocols=["sip"])  # type: ignore[list-item]
+        self._servers.append(server)
+        self.addresses["ws"] = next(iter(server.sockets)).getsockname()[:2]
+        return self.addresses["ws"]
+
+    async def close(self) -> None:
+        """Stop every listener and connection."""
+        for conn in list(self.connections):
+            conn.close()
+        for server in self._servers:
+            server.close()
+            if hasattr(server, "wait_closed"):
+                with contextlib.suppress(Exception):
+                    await server.wait_closed()
+        self._servers.clear()
+
+    # ------------------------------------------------------------------ receiving
+
+    def now(self) -> float:
+        """The loop's clock."""
+        return self._loop.time() if self._loop is not None else 0.0
+
+    def admit(self, host: str) -> bool:
+        """Per-source flood and block check."""
+        if self.guard.admit(host, self.now()):
+            return True
+        if self.guard.blocked(host, self.now()):
+            self.stats.dropped_blocked += 1
+        else:
+            self.stats.dropped_flood += 1
+        return False
+
+    def deliver(self, message: Message, peer: Peer) -> None:
+        """Hand a parsed message to the handler; a handler error is logged, never fatal."""
+        self.stats.received += 1
+        try:
+            self.handler(message, peer)
+        except Exception:
+            log.exception("error handling %s from %s:%s", _describe(message), peer.host,
+                          peer.port)
+
+    def malformed(self, data: bytes, error: ParseError, peer: Peer) -> None:
+        """Answer a malformed request if it can be answered; count the drop otherwise."""
+        reply = reject_malformed(data, error)
+        if reply is None:
+            self.stats.dropped_malformed += 1
+            log.debug("dropped malformed message from %s:%s: %s", peer.host, peer.port,
+                      error.message)
+            return
+        self.stats.rejected += 1
+        self.send_bytes(reply, peer)
+
+    # ------------------------------------------------------------------ sending
+
+    def send(self, message: Message, peer: Peer) -> None:
+        """Serialize and send ``message`` to ``peer`` (over the connection it came on)."""
+        self.send_bytes(message.serialize(), peer)
+
+    def send_bytes(self, data: bytes, peer: Peer) -> None:
+        """Send raw bytes to ``peer``."""
+        ok = False
+        if peer.transport == "udp":
+            udp = peer.conn if isinstance(peer.conn, _Udp) else self.udp
+            if udp is not None and udp.transport is not None:
+                udp.transport.sendto(data, (peer.host, peer.port))
+                ok = True
+        elif peer.conn is not None:
+            ok = peer.conn.send(data)
+        if ok:
+            self.stats.sent += 1
+        else:
+            self.stats.send_errors += 1
+            log.debug("cannot send to %s:%s over %s", peer.host, peer.port, peer.transport)
+
+
+def _describe(message: Message) -> str:
+    if isinstance(message, Request):
+        return f"{message.method} request"
+    return f"{message.status_code} response"
+
+
+def self_signed_context(directory: Path, host: str = "localhost") -> ssl.SSLContext:
+    """A server TLS context from ``directory``'s cert.pem/key.pem, generated on first use."""
+    cert_path, key_path = directory / "tls-cert.pem", directory / "tls-key.pem"
+    if not cert_path.exists() or not key_path.exists():
+        import datetime
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+        now = datetime.datetime.now(datetime.UTC)
+        cert = (
+            x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=825))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+            .sign(key, hashes.SHA256())
+        )
+        directory.mkdir(parents=True, exist_ok=True)
+        key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                               serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+        key_path.chmod(0o600)
+        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_path, key_path)
+    return context
