@@ -250,7 +250,7 @@ class Simulation:
     def _arrive(self, entry: EntrySpec, caller: str = "") -> None:
         if not caller:
             self._schedule_arrival(entry, self.clock.now())
-            caller = f"+1{self.rng.randrange(10**9, 10**10)}"
+            caller = f"+1{int(self.rng.random() * 9e9) + 1_000_000_000}"
         self._next_id += 1
         call_id = f"c{self._next_id}"
         self.calls[call_id] = _SimCall(entry, caller)
@@ -431,7 +431,12 @@ class SimPort:
         spec = sim.specs[entry.queue_id]
         if spec.no_answer and sim.rng.random() < spec.no_answer:
             return
-        sim.at(sim.clock.now() + spec.ring_delay, sim._answer, (call_id, agent_id, call.epoch))
+        if spec.ring_delay:
+            sim.at(sim.clock.now() + spec.ring_delay, sim._answer,
+                   (call_id, agent_id, call.epoch))
+        else:
+            # Picked up at once: the center has finished offering (ring_agent is its last act).
+            sim.center.offer_answered(call_id, agent_id)
 
     def stop_ringing(self, call_id: str, agent_id: str) -> None:
         """Nothing to do: a pending answer checks that the offer still stands."""
