@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
 import json
 import typing
 from typing import Any
@@ -36,8 +37,8 @@ def _strategy(tp: Any) -> st.SearchStrategy[Any]:
         return st.integers()
     if tp is float:
         return FINITE
-    if isinstance(tp, type) and issubclass(tp, ev.enum.Enum):
-        return st.sampled_from(list(tp))
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return st.sampled_from(list(tp.__members__.values()))
     if tp == tuple[tuple[str, int], ...]:
         return SKILLS
     raise AssertionError(f"no strategy for {tp!r}: extend the test")
