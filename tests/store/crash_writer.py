@@ -45,27 +45,27 @@ def build_center(log: DurableEventLog, clock: VirtualClock) -> ContactCenter:
     return center
 
 
-def main(url: str) -> None:
-    log = DurableEventLog(create_engine(url), tenant="acme")
+class Driver:
+    """Random traffic on a center: arrivals, answers, holds, hang-ups, pauses, dispositions."""
 
-    def acknowledge(_event: Event) -> None:
-        os.write(1, f"{log.last_id}\n".encode())
+    def __init__(self, center: ContactCenter, clock: VirtualClock, seed: int = 7) -> None:
+        self.center = center
+        self.clock = clock
+        self.rng = random.Random(seed)
+        self.prefix = f"{os.getpid()}-"  # call ids unique across runs on the same log
+        self.n = 0
+        for agent_id in AGENTS:
+            center.login(agent_id)
 
-    log.subscribe(acknowledge)
-    clock = VirtualClock(1000.0)
-    center = build_center(log, clock)
-    rng = random.Random(7)
-    run = os.getpid()  # call ids unique across runs on the same log
-    for agent_id in AGENTS:
-        center.login(agent_id)
-    n = 0
-    while True:
-        clock.advance(1.0)
-        center.handle_timer(clock.now())
+    def tick(self) -> None:
+        """One second of traffic."""
+        center, rng = self.center, self.rng
+        self.clock.advance(1.0)
+        center.handle_timer(self.clock.now())
         if rng.random() < 0.6:
-            n += 1
-            call_id = f"{run}-c{n}"
-            center.call_arrived(call_id, caller=f"+1555{n % 40:04d}", tenant="acme")
+            self.n += 1
+            call_id = f"{self.prefix}c{self.n}"
+            center.call_arrived(call_id, caller=f"+1555{self.n % 40:04d}", tenant="acme")
             center.enqueue(call_id, "sales")
         for call_id, call in list(center.calls.items()):
             if call.state is CallState.RINGING and rng.random() < 0.7:
@@ -87,6 +87,19 @@ def main(url: str) -> None:
                 center.ready(agent.agent_id)
             elif agent.state is AgentState.WRAP_UP and rng.random() < 0.1:
                 center.disposition(agent.call_id, agent.agent_id, "done", resolved=True)
+
+
+def main(url: str) -> None:
+    log = DurableEventLog(create_engine(url), tenant="acme")
+
+    def acknowledge(_event: Event) -> None:
+        os.write(1, f"{log.last_id}\n".encode())
+
+    log.subscribe(acknowledge)
+    clock = VirtualClock(1000.0)
+    driver = Driver(build_center(log, clock), clock)
+    while True:
+        driver.tick()
 
 
 if __name__ == "__main__":
