@@ -46,8 +46,8 @@ def test_simulate_table_and_bad_file(tmp_path: Path) -> None:
     assert "bad.yaml:1: queues: Input should be a valid list" in proc.stderr
 
 
-def test_serve_demo_runs_and_plain_serve_explains() -> None:
-    proc = run("serve", "--demo", "--duration", "1.5", "--speed", "600")
+def test_serve_simulate_runs_and_plain_serve_explains() -> None:
+    proc = run("serve", "--simulate", "--duration", "1.5", "--speed", "600")
     assert proc.returncode == 0, proc.stderr
     assert "Switchboard demo center" in proc.stdout
     proc = run("serve")

@@ -1,8 +1,10 @@
-"""`switchboard serve`: run the center. Until the telephony layer lands, ``--demo`` runs the demo
-center on the simulator, paced against the wall clock, with a live text dashboard."""
+"""`switchboard serve`: the SIP server (``--demo``: demo agents and the echo test), or a simulated
+center paced against the wall clock with a live dashboard (``--simulate``)."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from importlib import resources
 from pathlib import Path
@@ -49,22 +51,77 @@ def _dashboard(sim: Simulation, start: float, speed: float) -> Group:
 
 
 def serve_command(
-    demo: Annotated[bool, typer.Option(help="Run the demo center (simulated callers).")] = False,
+    demo: Annotated[bool, typer.Option(help="Run the demo center: agents 1001-1005, echo test "
+                                            "on 9999.")] = False,
+    sip_port: Annotated[int, typer.Option(help="SIP port (UDP and TCP); 0 picks a free one.")]
+    = 5060,
+    tls_port: Annotated[int | None, typer.Option(help="SIP over TLS port (self-signed "
+                                                      "certificate made on first start).")]
+    = None,
+    ws_port: Annotated[int | None, typer.Option(help="SIP over WebSocket port (RFC 7118).")]
+    = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    data: Annotated[Path, typer.Option(help="Directory for state, certificates, demo files.")]
+    = Path("data"),
+    simulate: Annotated[bool, typer.Option(help="Run a simulated center with a live dashboard "
+                                                "instead of telephony.")] = False,
     speed: Annotated[float, typer.Option(min=0.1, help="Simulated seconds per real second.")]
     = 60.0,
     duration: Annotated[float | None, typer.Option(help="Stop after this many real seconds.")]
     = None,
-    scenario: Annotated[Path | None, typer.Option(help="Scenario to run instead of the demo.")]
-    = None,
+    scenario: Annotated[Path | None, typer.Option(help="Scenario for --simulate.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed of the first simulated day.")] = 1,
 ) -> None:
-    """Start the contact center (for now: the demo center on the simulator, with a dashboard)."""
+    """Start the contact center's SIP server (--demo), or a simulated center (--simulate)."""
     err = Console(stderr=True)
-    if not demo and scenario is None:
-        err.print("[red]error:[/red] the SIP/RTP telephony layer is not built yet, so `serve` "
-                  "can only run a simulated center: use `switchboard serve --demo` "
-                  "(or --scenario FILE.yaml)", highlight=False)
+    if simulate or scenario is not None:
+        _simulate(scenario, speed, duration, seed, err)
+        return
+    if not demo:
+        err.print("[red]error:[/red] nothing to serve: the center's configuration comes from "
+                  "the store, which is not built yet; use `switchboard serve --demo` (SIP "
+                  "server with demo agents) or `switchboard serve --simulate`", highlight=False)
         raise typer.Exit(2)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
+                                                   "%(message)s")
+    try:
+        asyncio.run(_serve_demo(host, sip_port, tls_port, ws_port, data, duration))
+    except OSError as exc:
+        err.print(f"[red]error:[/red] cannot listen: {exc.strerror or exc} (is another server "
+                  f"on port {sip_port}? use --sip-port)", highlight=False)
+        raise typer.Exit(2) from None
+
+
+async def _serve_demo(host: str, sip_port: int, tls_port: int | None, ws_port: int | None,
+                      data: Path, duration: float | None) -> None:
+    from switchboard.telephony.directory import demo_directory
+    from switchboard.telephony.server import ServerSettings, serve_forever, start, write_ready
+
+    directory, passwords = demo_directory()
+    settings = ServerSettings(host=host, sip_port=sip_port, tls_port=tls_port,
+                              ws_port=ws_port, data=data)
+    server = await start(settings, directory)
+    data.mkdir(parents=True, exist_ok=True)
+    lines = [f"{ext} {password}" for ext, password in passwords.items()]
+    agents_file = data / "demo-agents.txt"
+    agents_file.write_text("# extension password (realm switchboard)\n" + "\n".join(lines)
+                           + "\n")
+    agents_file.chmod(0o600)
+    console = Console()
+    addresses = server.transport.addresses
+    console.print("[bold]Switchboard demo center[/bold]: SIP on "
+                  + ", ".join(f"{kind} {h}:{p}" for kind, (h, p) in addresses.items()))
+    console.print("Echo test: call [bold]9999[/bold]. Agents' phones register as (also in "
+                  f"{agents_file}):")
+    for ext, password in passwords.items():
+        console.print(f"  {ext}  password {password}")
+    write_ready(server, data / "ready.json")
+    await serve_forever(server, duration=duration)
+    console.print("server stopped")
+
+
+def _simulate(scenario: Path | None, speed: float, duration: float | None, seed: int,
+              err: Console) -> None:
     if scenario is None:
         path = Path(str(resources.files("switchboard.sim") / "scenarios" / DEMO_SCENARIO))
     else:
@@ -97,4 +154,4 @@ def serve_command(
                 day += 1
                 continue
             break
-    console.print(f"demo center stopped after {time.monotonic() - wall_start:.1f} s")
+    console.print(f"simulated center stopped after {time.monotonic() - wall_start:.1f} s")

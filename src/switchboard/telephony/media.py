@@ -1,0 +1,168 @@
+"""The media engine: one UDP port per call leg, RTP in and out, on the asyncio loop.
+
+A :class:`MediaPort` receives RTP for one leg. What it does with it depends on its mode:
+
+* ``echo``: every audio packet goes back to the sender, re-stamped with our own SSRC, sequence
+  and timestamp (the PBX echo test), after an optional test tone;
+* ``relay``: audio goes out through the partner port to the other leg (a bridged call, with the
+  media anchored here so that it can be recorded, held or moved to another agent);
+* ``idle``: packets are counted and dropped (a caller waiting, on hold without music).
+
+The remote address comes from the SDP and is then latched to where packets really come from
+(symmetric RTP, for phones behind NAT). RFC 4733 telephone-events are decoded into digits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from switchboard.rtp.dtmf import DtmfReceiver
+from switchboard.rtp.errors import RtpError
+from switchboard.rtp.g711 import alaw_encode, ulaw_encode
+from switchboard.rtp.packet import RtpPacket, is_rtcp
+
+log = logging.getLogger(__name__)
+
+FRAME = 160  # samples per 20 ms at 8 kHz
+
+
+class MediaPort(asyncio.DatagramProtocol):
+    """RTP for one call leg."""
+
+    def __init__(self, engine: MediaEngine) -> None:
+        self.engine = engine
+        self.transport: asyncio.DatagramTransport | None = None
+        self.local: tuple[str, int] = ("127.0.0.1", 0)
+        self.remote: tuple[str, int] | None = None
+        self.latched = False
+        self.mode = "idle"
+        self.partner: MediaPort | None = None
+        self.payload_type = 0
+        self.te_payload_type: int | None = 101
+        self.ssrc = secrets.randbits(32)
+        self.seq = secrets.randbits(16)
+        self.timestamp = secrets.randbits(32)
+        self.received = 0
+        self.sent = 0
+        self.dropped = 0
+        self.dtmf = DtmfReceiver()
+        self.on_dtmf: Callable[[str], None] | None = None
+        self._tone: list[bytes] = []
+        self._tone_handle: asyncio.TimerHandle | None = None
+
+    # asyncio protocol -------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.DatagramTransport)
+        self.transport = transport
+        self.local = transport.get_extra_info("sockname")[:2]
+
+    def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
+        if is_rtcp(data):
+            return
+        try:
+            packet = RtpPacket.parse(data)
+        except RtpError:
+            self.dropped += 1
+            return
+        self.received += 1
+        if not self.latched or self.remote != (addr[0], addr[1]):
+            self.remote = (addr[0], addr[1])
+            self.latched = True
+        if packet.payload_type == self.te_payload_type:
+            try:
+                presses = self.dtmf.receive(packet.timestamp, packet.payload,
+                                            self.engine.now())
+            except RtpError:
+                self.dropped += 1
+                return
+            for press in presses:
+                if self.on_dtmf is not None:
+                    self.on_dtmf(press.digit)
+            return
+        if self.mode == "echo" and not self._tone:
+            self.send_payload(packet.payload, packet.payload_type)
+        elif self.mode == "relay" and self.partner is not None:
+            self.partner.send_payload(packet.payload, packet.payload_type)
+
+    # sending ----------------------------------------------------------------------------
+
+    def send_payload(self, payload: bytes, payload_type: int | None = None,
+                     samples: int = FRAME) -> None:
+        """Send one frame of audio to the remote, with our own stream's header."""
+        if self.transport is None or self.remote is None:
+            return
+        self.seq = (self.seq + 1) & 0xFFFF
+        self.timestamp = (self.timestamp + samples) & 0xFFFF_FFFF
+        packet = RtpPacket(payload_type=self.payload_type if payload_type is None
+                           else payload_type, sequence_number=self.seq,
+                           timestamp=self.timestamp, ssrc=self.ssrc, payload=payload)
+        self.transport.sendto(packet.serialize(), self.remote)
+        self.sent += 1
+
+    def play_tone(self, frequency: float = 1000.0, seconds: float = 1.0,
+                  level: float = 0.3) -> None:
+        """Send a sine tone, paced in real time (20 ms frames), then go back to the mode."""
+        total = int(8000 * seconds)
+        t = np.arange(total) / 8000.0
+        pcm = (np.sin(2 * np.pi * frequency * t) * level * 32767).astype(np.int16)
+        encode = alaw_encode if self.payload_type == 8 else ulaw_encode
+        self._tone = [encode(pcm[i:i + FRAME]) for i in range(0, total, FRAME)]
+        self._next_tone_frame()
+
+    def _next_tone_frame(self) -> None:
+        if not self._tone:
+            self._tone_handle = None
+            return
+        self.send_payload(self._tone.pop(0))
+        loop = asyncio.get_running_loop()
+        self._tone_handle = loop.call_later(0.02, self._next_tone_frame)
+
+    def close(self) -> None:
+        """Release the port."""
+        if self._tone_handle is not None:
+            self._tone_handle.cancel()
+        self._tone.clear()
+        if self.partner is not None and self.partner.partner is self:
+            self.partner.partner = None
+        self.partner = None
+        if self.transport is not None:
+            self.transport.close()
+        self.engine.ports.discard(self)
+
+
+class MediaEngine:
+    """Allocates media ports on one address."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
+        self.ports: set[MediaPort] = set()
+
+    def now(self) -> float:
+        """The loop's clock."""
+        return asyncio.get_running_loop().time()
+
+    async def open(self) -> MediaPort:
+        """A new port on a free UDP port."""
+        loop = asyncio.get_running_loop()
+        _, port = await loop.create_datagram_endpoint(lambda: MediaPort(self),
+                                                      local_addr=(self.host, 0))
+        self.ports.add(port)
+        return port
+
+    @staticmethod
+    def bridge(a: MediaPort, b: MediaPort) -> None:
+        """Relay audio between two legs."""
+        a.partner, b.partner = b, a
+        a.mode = b.mode = "relay"
+
+    def close_all(self) -> None:
+        """Release every port."""
+        for port in list(self.ports):
+            port.close()

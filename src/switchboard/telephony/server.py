@@ -1,0 +1,100 @@
+"""The SIP server process: transports, user agent, media and the switch, on one event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from switchboard.telephony.directory import Directory
+from switchboard.telephony.guard import SourceGuard
+from switchboard.telephony.media import MediaEngine
+from switchboard.telephony.switch import Switch
+from switchboard.telephony.transport import SipTransport, self_signed_context
+from switchboard.telephony.ua import UserAgent
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class ServerSettings:
+    """Where to listen and what to keep."""
+
+    host: str = "127.0.0.1"
+    sip_port: int = 5060
+    tls_port: int | None = None
+    ws_port: int | None = None
+    data: Path = field(default_factory=lambda: Path("data"))
+    guard: SourceGuard | None = None
+
+
+@dataclass(slots=True)
+class Server:
+    """A running SIP server."""
+
+    transport: SipTransport
+    ua: UserAgent
+    media: MediaEngine
+    switch: Switch
+
+    async def close(self) -> None:
+        """Stop listening and release media ports."""
+        self.media.close_all()
+        await self.transport.close()
+
+
+async def start(settings: ServerSettings, directory: Directory) -> Server:
+    """Open every listener; returns once the server accepts traffic."""
+    transport = SipTransport(lambda message, peer: None, guard=settings.guard)
+    await transport.listen_udp(settings.host, settings.sip_port)
+    udp_port = transport.addresses["udp"][1]
+    await transport.listen_tcp(settings.host, udp_port)
+    if settings.tls_port is not None:
+        context = self_signed_context(settings.data, settings.host)
+        await transport.listen_tcp(settings.host, settings.tls_port, tls=context)
+    if settings.ws_port is not None:
+        await transport.listen_ws(settings.host, settings.ws_port)
+    ua = UserAgent(transport)
+    media = MediaEngine(settings.host)
+    switch = Switch(ua, media, directory)
+    return Server(transport, ua, media, switch)
+
+
+def write_ready(server: Server, path: Path) -> None:
+    """Write the bound addresses as JSON, for scripts and tests waiting on the server."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({k: list(v) for k, v in server.transport.addresses.items()}))
+    tmp.replace(path)
+
+
+async def serve_forever(server: Server, *, status: asyncio.Event | None = None,
+                        duration: float | None = None) -> None:
+    """Run until SIGINT/SIGTERM (or ``duration`` seconds)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    sweeper = asyncio.ensure_future(_sweep(server))
+    try:
+        if duration is None:
+            await stop.wait()
+        else:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), duration)
+    finally:
+        sweeper.cancel()
+        await server.close()
+
+
+async def _sweep(server: Server) -> None:
+    while True:
+        await asyncio.sleep(30)
+        dropped = server.switch.location.sweep(server.ua.now())
+        if dropped:
+            log.info("expired %d registrations", dropped)

@@ -1,0 +1,480 @@
+"""The SIP application: registrar, echo test, B2BUA to agents' phones, transfers.
+
+Theory of operation
+-------------------
+:class:`Switch` receives each new request from the :class:`~switchboard.telephony.ua.UserAgent`.
+
+* REGISTER goes to the registrar after digest authentication.
+* An INVITE to a public number (a DID: the echo test 9999, a number routed to an agent) needs
+  no authentication; any other INVITE (a phone calling an extension) does, with a 407 challenge
+  whatever the target, so that extensions cannot be enumerated.
+* Every call leg has a :class:`Leg`: its dialog, where to send in-dialog requests, and a media
+  port. A call to an agent is a back-to-back call: the caller's leg (A) is answered only when
+  the agent's leg (B) answers, and the media of both is anchored on our ports and relayed.
+* Authentication failures are counted per source by the guard; after a few the source is
+  blocked and gets no answer at all. Unknown users and wrong passwords look exactly the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from switchboard.sip import NameAddress, NegotiationError, ParseError, Request, Response, SipURI
+from switchboard.sip.auth import DigestVerifier
+from switchboard.sip.dialog import Dialog, dialog_id_of
+from switchboard.sip.headers import CONTACT
+from switchboard.sip.sdp import (
+    AudioConfig,
+    NegotiatedAudio,
+    SessionDescription,
+    create_answer,
+    create_offer,
+    negotiated_from_answer,
+)
+from switchboard.sip.transaction import Event, ResponseReceived, TimedOut, TransportError
+from switchboard.sip.uri import parse_uri
+from switchboard.telephony.directory import Directory, Route
+from switchboard.telephony.media import MediaEngine, MediaPort
+from switchboard.telephony.registrar import LocationService, Registrar
+from switchboard.telephony.transport import Peer
+from switchboard.telephony.ua import ClientTx, ServerTx, UserAgent, new_tag
+
+log = logging.getLogger(__name__)
+
+DialogId = tuple[str, str, str]
+
+
+@dataclass(eq=False)
+class Leg:
+    """One side of a call."""
+
+    name: str
+    peer: Peer
+    port: MediaPort
+    dialog: Dialog | None = None
+    partner: Leg | None = None
+    invite: ServerTx | None = None
+    """The INVITE we received (A legs), until answered."""
+    outgoing: ClientTx | None = None
+    """The INVITE we sent (B legs), until answered."""
+    offer: SessionDescription | None = None
+    sdp_version: int = 0
+    session_id: str = field(default_factory=lambda: str(secrets.randbits(31)))
+    ended: bool = False
+    on_answer: Callable[[Leg], None] | None = None
+    on_fail: Callable[[Leg, int], None] | None = None
+
+
+@dataclass(slots=True)
+class SwitchStats:
+    """Counters for metrics and tests."""
+
+    registrations: int = 0
+    auth_challenges: int = 0
+    auth_failures: int = 0
+    calls: int = 0
+    answered: int = 0
+    failed: int = 0
+    transfers: int = 0
+
+
+class Switch:
+    """The call-handling application on top of the user agent."""
+
+    def __init__(self, ua: UserAgent, media: MediaEngine, directory: Directory, *,
+                 secret: bytes | None = None) -> None:
+        self.ua = ua
+        self.media = media
+        self.directory = directory
+        self.verifier = DigestVerifier(realm=directory.realm,
+                                       secret=secret or secrets.token_bytes(32),
+                                       algorithms=("MD5", "SHA-256"))
+        self.location = LocationService()
+        self.registrar = Registrar(self.location, authenticate=lambda request, aor: "",
+                                   is_known=lambda aor: aor in directory.users)
+        self.legs: dict[DialogId, Leg] = {}
+        self.stats = SwitchStats()
+        self.guard = ua.transport.guard
+        ua.on_request = self.on_request
+        ua.on_stray_ack = self.on_ack
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # ------------------------------------------------------------------ dispatch
+
+    def on_request(self, stx: ServerTx) -> None:
+        """A new request (not ACK/CANCEL)."""
+        request = stx.request
+        if self.guard.blocked(stx.peer.host, self.ua.now()):
+            return  # blocked sources get no answer
+        method = request.method
+        if method == "REGISTER":
+            self._register(stx)
+        elif method == "OPTIONS":
+            stx.respond(200, headers=(("Allow", ", ".join(self.ua.allow)),
+                                      ("Accept", "application/sdp"),
+                                      ("Supported", "replaces, timer")))
+        elif method == "INVITE" and request.to.tag is None:
+            self._spawn(self._new_call(stx))
+        else:
+            self._in_dialog(stx)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("call task failed", exc_info=task.exception())
+
+    # ------------------------------------------------------------------ authentication
+
+    def _challenge(self, stx: ServerTx, *, proxy: bool, stale: bool = False) -> None:
+        self.stats.auth_challenges += 1
+        code = 407 if proxy else 401
+        stx.respond(code, headers=tuple(self.verifier.challenge_headers(
+            self.ua.now(), proxy=proxy, stale=stale)))
+
+    def _verify(self, stx: ServerTx, *, proxy: bool) -> str | None:
+        """The authenticated user, or None after answering (challenge, or silence if blocked)."""
+        request = stx.request
+        header = request.headers.get("Proxy-Authorization" if proxy else "Authorization")
+        now = self.ua.now()
+        if header is None:
+            self._challenge(stx, proxy=proxy)
+            return None
+        uri = request.uri.serialize()
+        try:
+            from switchboard.sip.auth import parse_credentials
+
+            credentials = parse_credentials(header)
+            if parse_uri(credentials.uri) == request.uri:
+                uri = credentials.uri  # the peer's spelling of the same Request-URI
+        except ParseError:
+            credentials = None
+        result = self.verifier.verify(credentials or header, method=request.method, uri=uri,
+                                      now=now, lookup_ha1=self.directory.ha1)
+        if result.ok and result.username is not None:
+            self.guard.auth_succeeded(stx.peer.host)
+            return result.username
+        if result.stale:
+            self._challenge(stx, proxy=proxy, stale=True)
+            return None
+        self.stats.auth_failures += 1
+        if self.guard.auth_failed(stx.peer.host, now):
+            return None  # now blocked: no answer
+        self._challenge(stx, proxy=proxy)
+        return None
+
+    def _register(self, stx: ServerTx) -> None:
+        user = self._verify(stx, proxy=False)
+        if user is None:
+            return
+        self.registrar.authenticate = lambda request, aor: user  # verified just above
+        response = self.registrar.handle(stx.request, (stx.peer.transport, stx.peer.host,
+                                                       stx.peer.port), self.ua.now(),
+                                         stx.to_tag)
+        if response.status_code == 200:
+            self.stats.registrations += 1
+        stx.send(response)
+
+    # ------------------------------------------------------------------ calls
+
+    async def _new_call(self, stx: ServerTx) -> None:
+        request = stx.request
+        uri = request.uri
+        number = uri.user if isinstance(uri, SipURI) else None
+        route = self.directory.dids.get(number or "")
+        if route is None and self.directory.trunk_for_source(stx.peer.host) is None:
+            user = self._verify(stx, proxy=True)
+            if user is None:
+                return
+            if number in self.directory.users:
+                route = Route("agent", number)
+        if route is None:
+            stx.respond(404)
+            return
+        self.stats.calls += 1
+        port = await self.media.open()
+        leg = Leg("A", stx.peer, port, invite=stx)
+        try:
+            offer = SessionDescription.parse(request.body) if request.body else None
+            if offer is None:
+                raise NegotiationError("an INVITE without an SDP offer is not supported")
+            answer, negotiated = self._answer_sdp(leg, offer)
+        except (ParseError, NegotiationError) as exc:
+            port.close()
+            self.stats.failed += 1
+            stx.respond(488, headers=(("Warning", f'399 - "{exc}"'),))
+            return
+        self._apply(port, negotiated)
+        if route.kind == "echo":
+            self._answer_a(leg, answer.serialize())
+            port.mode = "echo"
+            port.play_tone(1000.0, 0.5)
+        elif route.kind == "agent":
+            stx.on_cancel = lambda: self._cancel_a(leg)
+            await self._call_agent(leg, route.target, answer.serialize(), negotiated)
+        else:
+            port.close()
+            stx.respond(480, headers=(("Warning", f'399 - "route {route.kind} is not '
+                                                  'available yet"'),))
+
+    def _answer_sdp(self, leg: Leg, offer: SessionDescription
+                    ) -> tuple[SessionDescription, NegotiatedAudio]:
+        config = AudioConfig(address=leg.port.local[0], port=leg.port.local[1])
+        leg.sdp_version += 1
+        return create_answer(offer, config, session_id=leg.session_id,
+                             session_version=leg.sdp_version)
+
+    @staticmethod
+    def _apply(port: MediaPort, negotiated: NegotiatedAudio) -> None:
+        if negotiated.remote_address and negotiated.remote_port and not port.latched:
+            port.remote = (negotiated.remote_address, negotiated.remote_port)
+        port.payload_type = negotiated.codec.payload_type
+        port.te_payload_type = negotiated.telephone_event_pt
+
+    def _answer_a(self, leg: Leg, sdp: bytes) -> None:
+        stx = leg.invite
+        assert stx is not None
+        contact = self.ua.contact_uri("switchboard", stx.peer.transport)
+        response = stx.respond(200, body=sdp, content_type="application/sdp",
+                               headers=(("Contact", f"<{contact}>"),
+                                        ("Allow", ", ".join(self.ua.allow))))
+        dialog = Dialog.from_uas(stx.request, response)
+        dialog.local_contact = f"<{contact}>"
+        leg.dialog = dialog
+        self.legs[dialog.dialog_id] = leg
+        self.stats.answered += 1
+
+    def _cancel_a(self, leg: Leg) -> None:
+        if leg.invite is not None and not leg.invite.final:
+            leg.invite.respond(487)
+        leg.ended = True
+        partner = leg.partner
+        if partner is not None and partner.outgoing is not None and partner.dialog is None:
+            self.ua.send_cancel(partner.outgoing)
+        self._close(leg)
+
+    async def _call_agent(self, a: Leg, extension: str, answer_sdp: bytes,
+                          negotiated: NegotiatedAudio) -> None:
+        user = self.directory.users.get(extension)
+        targets: list[tuple[str, Peer]] = []
+        if user is not None and user.static_contact is not None:
+            contact = SipURI.parse(user.static_contact)
+            targets.append((user.static_contact,
+                            Peer("udp", contact.host, contact.port or 5060)))
+        for binding in self.location.lookup(extension, self.ua.now()):
+            kind, host, port = binding.source
+            conn = None
+            if kind != "udp":
+                conn = next((c.peer.conn for c in self.ua.transport.connections
+                             if c.peer is not None and (c.peer.host, c.peer.port) == (host, port)),
+                            None)
+            targets.append((binding.contact, Peer(kind, host, port, conn)))
+        assert a.invite is not None
+        if not targets:
+            self.stats.failed += 1
+            a.invite.respond(480)
+            self._close(a)
+            return
+        target, peer = targets[0]
+        b_port = await self.media.open()
+        b = Leg("B", peer, b_port)
+        a.partner, b.partner = a, a
+        a.partner = b
+        config = AudioConfig(address=b_port.local[0], port=b_port.local[1],
+                             codecs=(negotiated.codec,))
+        b.offer = create_offer(config, session_id=b.session_id, session_version=0)
+        caller = a.invite.request.from_
+        request = Request(method="INVITE", uri=parse_uri(target))
+        request.headers.add("From", NameAddress(
+            SipURI(host=self.ua.transport.addresses.get(peer.transport, ("127.0.0.1", 0))[0],
+                   user=caller.uri.user if isinstance(caller.uri, SipURI) else "anonymous"),
+            caller.display_name, (("tag", new_tag()),)).serialize())
+        request.headers.add("To", f"<sip:{extension}@{peer.host}>")
+        request.headers.add("Call-ID", f"{secrets.token_hex(12)}@switchboard")
+        request.headers.add("CSeq", "1 INVITE")
+        request.headers.add("Contact", f"<{self.ua.contact_uri('switchboard', peer.transport)}>")
+        request.headers.add("Content-Type", "application/sdp")
+        request.body = b.offer.serialize()
+
+        def answered(b_leg: Leg) -> None:
+            if a.ended:
+                self._bye(b_leg)
+                return
+            self.media.bridge(a.port, b_leg.port)
+            self._answer_a(a, answer_sdp)
+
+        def failed(b_leg: Leg, code: int) -> None:
+            if a.invite is not None and not a.invite.final:
+                a.invite.respond(code if 400 <= code < 700 else 480)
+            self.stats.failed += 1
+            self._close(a)
+
+        b.on_answer = answered
+        b.on_fail = failed
+        b.outgoing = self.ua.send_request(request, peer, lambda event: self._b_event(b, event))
+
+    def _b_event(self, b: Leg, event: Event) -> None:
+        outgoing = b.outgoing
+        assert outgoing is not None
+        if isinstance(event, ResponseReceived):
+            response = event.response
+            code = response.status_code
+            if code < 200:
+                a = b.partner
+                if code in (180, 183) and a is not None and a.invite is not None \
+                        and not a.invite.final:
+                    a.invite.respond(180)
+                return
+            if code < 300:
+                if b.dialog is None:
+                    b.dialog = Dialog.from_uac(outgoing.tx.request, response)
+                    b.dialog.local_contact = outgoing.tx.request.headers.get("Contact") or ""
+                    self.legs[b.dialog.dialog_id] = b
+                    try:
+                        if b.offer is not None and response.body:
+                            negotiated = negotiated_from_answer(
+                                b.offer, SessionDescription.parse(response.body))
+                            self._apply(b.port, negotiated)
+                    except (ParseError, NegotiationError) as exc:
+                        log.warning("agent leg answered with unusable SDP: %s", exc)
+                    self._ack(b, response)
+                    if b.on_answer is not None:
+                        b.on_answer(b)
+                else:
+                    self._ack(b, response)  # a retransmitted 2xx: ACK again
+                return
+            if b.on_fail is not None:
+                b.on_fail(b, code)
+            self._close(b)
+        elif isinstance(event, TimedOut | TransportError) and b.dialog is None \
+                and b.on_fail is not None:
+            b.on_fail(b, 408)
+            self._close(b)
+
+    def _ack(self, leg: Leg, response: Response) -> None:
+        assert leg.dialog is not None and leg.outgoing is not None
+        ack = leg.dialog.create_ack(leg.outgoing.tx.request.cseq.number)
+        self.ua.send_ack(ack, leg.peer)
+
+    # ------------------------------------------------------------------ in-dialog requests
+
+    def on_ack(self, ack: Request, peer: Peer) -> None:
+        """ACK for our 2xx: the dialog is confirmed (nothing else to do)."""
+
+    def _in_dialog(self, stx: ServerTx) -> None:
+        request = stx.request
+        leg = self.legs.get(dialog_id_of(request, uas=True))
+        if leg is None or leg.dialog is None:
+            stx.respond(481)
+            return
+        try:
+            leg.dialog.receive_request(request)
+        except ParseError as exc:
+            stx.respond(exc.status_code, headers=(("Warning", exc.warning),))
+            return
+        method = request.method
+        if method == "BYE":
+            stx.respond(200)
+            leg.ended = True
+            if leg.partner is not None and not leg.partner.ended:
+                self._bye(leg.partner)
+            self._close(leg)
+        elif method == "INVITE":
+            self._reinvite(stx, leg)
+        elif method == "INFO":
+            stx.respond(200)
+        elif method == "REFER":
+            self._refer(stx, leg)
+        elif method in ("NOTIFY", "UPDATE"):
+            stx.respond(200)
+        else:
+            stx.respond(405, headers=(("Allow", ", ".join(self.ua.allow)),))
+
+    def _reinvite(self, stx: ServerTx, leg: Leg) -> None:
+        """Hold / resume / media change: answer from our own port (the media is anchored)."""
+        try:
+            offer = SessionDescription.parse(stx.request.body)
+            answer, negotiated = self._answer_sdp(leg, offer)
+        except (ParseError, NegotiationError) as exc:
+            stx.respond(488, headers=(("Warning", f'399 - "{exc}"'),))
+            return
+        self._apply(leg.port, negotiated)
+        contact = leg.dialog.local_contact if leg.dialog is not None else ""
+        stx.respond(200, body=answer.serialize(), content_type="application/sdp",
+                    headers=(("Contact", contact),) if contact else ())
+
+    def _refer(self, stx: ServerTx, leg: Leg) -> None:
+        """Blind transfer (RFC 3515): the leg's partner is connected to the Refer-To target."""
+        refer_to = stx.request.headers.get("Refer-To")
+        target = None
+        if refer_to is not None:
+            try:
+                from switchboard.sip.uri import parse_name_addr
+
+                uri = parse_name_addr(refer_to).uri
+                target = uri.user if isinstance(uri, SipURI) else None
+            except ParseError:
+                target = None
+        route = self.directory.dids.get(target or "")
+        if route is None and target in self.directory.users:
+            route = Route("agent", target or "")
+        if route is None:
+            stx.respond(400 if target is None else 404)
+            return
+        stx.respond(202)
+        self.stats.transfers += 1
+        self._notify(leg, 100, "Trying", final=False)
+        partner = leg.partner
+        if route.kind == "echo":
+            if partner is not None:
+                partner.port.partner = None
+                partner.port.mode = "echo"
+                partner.partner = None
+            else:
+                leg.port.mode = "echo"
+            self._notify(leg, 200, "OK", final=True)
+            if partner is not None:
+                leg.partner = None
+                self._bye(leg)
+            return
+        self._notify(leg, 501, "Not Implemented", final=True)
+
+    def _notify(self, leg: Leg, code: int, reason: str, *, final: bool) -> None:
+        from switchboard.sip.refer import refer_notify
+
+        assert leg.dialog is not None
+        notify = refer_notify(leg.dialog, code, reason, final=final)
+        self.ua.send_request(notify, leg.peer, lambda event: None)
+
+    def _bye(self, leg: Leg) -> None:
+        if leg.ended or leg.dialog is None:
+            self._close(leg)
+            return
+        leg.ended = True
+        bye = leg.dialog.create_request("BYE")
+        self.ua.send_request(bye, leg.peer, lambda event: None)
+        self._close(leg)
+
+    def _close(self, leg: Leg) -> None:
+        leg.ended = True
+        leg.port.close()
+        if leg.dialog is not None:
+            self.legs.pop(leg.dialog.dialog_id, None)
+
+    def active_calls(self) -> int:
+        """Legs with a confirmed dialog."""
+        return len(self.legs)
+
+    def contacts_of(self, request: Request) -> list[str]:
+        """Contact URIs of a request (for tests and logs)."""
+        return [c.uri.serialize() for c in request.headers.parsed(CONTACT)
+                if isinstance(c, NameAddress)]

@@ -1,0 +1,382 @@
+"""The user-agent core: transaction tables and timers around :mod:`switchboard.sip`.
+
+Theory of operation
+-------------------
+:class:`UserAgent` sits between the transport and the application (registrar, calls). Every
+incoming request is matched to a server transaction by its server key (a retransmission is
+absorbed by its transaction); a new one creates an INVITE or non-INVITE transaction and is
+handed to the application with a :class:`ServerTx` handle to answer through. A CANCEL is
+answered here (200, or 481 when nothing matches) and reported to the application, which ends
+the INVITE with 487. An ACK that matches no transaction is the ACK for a
+2xx and goes to the application directly (RFC 3261 §13.3.1.4, RFC 6026).
+
+Outgoing requests get a Via with a fresh branch and ``rport`` (RFC 3581) and a client
+transaction; its events come back to the callback given with the request. Whenever a
+transaction is touched, :meth:`UserAgent._pump` sends what it queued, delivers its events and
+re-arms one loop timer at its next deadline. Responses are sent back to where the request came
+from (symmetric response routing), which is what phones behind NAT need; the top Via gets
+``received``/``rport`` as RFC 3581 says.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from switchboard.sip import ParseError, Request, Response, make_response
+from switchboard.sip.timers import DEFAULT_TIMERS, TimerConfig
+from switchboard.sip.transaction import (
+    AckReceived,
+    Event,
+    InviteClientTransaction,
+    InviteServerTransaction,
+    NonInviteClientTransaction,
+    NonInviteServerTransaction,
+    Terminated,
+    Transaction,
+    TransactionKey,
+    client_key,
+    server_key,
+)
+from switchboard.telephony.transport import Peer, SipTransport
+
+log = logging.getLogger(__name__)
+
+_tags = itertools.count(1)
+
+
+def new_tag() -> str:
+    """A fresh From/To tag."""
+    return f"{secrets.token_hex(4)}{next(_tags):x}"
+
+
+def new_branch() -> str:
+    """A fresh RFC 3261 branch (magic cookie first)."""
+    return "z9hG4bK" + secrets.token_hex(8)
+
+
+@dataclass(eq=False)
+class ServerTx:
+    """The application's handle on a server transaction: the request and how to answer it."""
+
+    ua: UserAgent
+    tx: InviteServerTransaction | NonInviteServerTransaction
+    request: Request
+    peer: Peer
+    to_tag: str = field(default_factory=new_tag)
+    """The To tag of every response we send to this request (one dialog, one tag)."""
+    final: bool = False
+    on_ack: Callable[[Request], None] | None = None
+    on_cancel: Callable[[], None] | None = None
+
+    def respond(self, status_code: int, reason: str | None = None, *, body: bytes = b"",
+                content_type: str | None = None,
+                headers: tuple[tuple[str, str], ...] = ()) -> Response:
+        """Build and send a response; returns it (a 2xx to INVITE is retransmitted by the UA)."""
+        response = make_response(self.request, status_code, reason,
+                                 to_tag=None if status_code == 100 else self.to_tag)
+        for name, value in headers:
+            response.headers.add(name, value)
+        if body:
+            response.headers.set("Content-Type", content_type or "application/sdp")
+            response.body = body
+        self.send(response)
+        return response
+
+    def send(self, response: Response) -> None:
+        """Send a prepared response through the transaction."""
+        if self.final and not (200 <= response.status_code < 300):
+            log.debug("ignoring %d after a final response", response.status_code)
+            return
+        if response.status_code >= 200:
+            self.final = True
+        self.ua._respond(self, response)
+
+
+@dataclass(eq=False)
+class ClientTx:
+    """An outgoing request's transaction and where its events go."""
+
+    tx: InviteClientTransaction | NonInviteClientTransaction
+    peer: Peer
+    on_event: Callable[[Event], None]
+
+
+class UserAgent:
+    """Transaction layer plus dispatch to the application."""
+
+    def __init__(self, transport: SipTransport, *, timers: TimerConfig = DEFAULT_TIMERS,
+                 allow: tuple[str, ...] = ("INVITE", "ACK", "CANCEL", "BYE", "OPTIONS",
+                                           "REGISTER", "INFO", "REFER", "NOTIFY", "UPDATE"),
+                 ) -> None:
+        self.transport = transport
+        self.timers = timers
+        self.allow = allow
+        self.server: dict[TransactionKey, ServerTx] = {}
+        self.client: dict[TransactionKey, ClientTx] = {}
+        self._handles: dict[int, asyncio.TimerHandle] = {}
+        self.on_request: Callable[[ServerTx], None] = self._not_implemented
+        """The application: receives each new request (not ACK or CANCEL)."""
+        self.on_stray_ack: Callable[[Request, Peer], None] = lambda ack, peer: None
+        """ACKs for 2xx responses (no transaction): routed to the dialog by the application."""
+        self.stray_responses = 0
+        self._2xx: dict[int, tuple[ServerTx, Response, float, asyncio.TimerHandle | None]] = {}
+        transport.handler = self.receive
+
+    # ------------------------------------------------------------------ helpers
+
+    def now(self) -> float:
+        """The loop's clock (transactions run on it)."""
+        return asyncio.get_running_loop().time()
+
+    def local_via(self, transport: str) -> str:
+        """``SIP/2.0/UDP host:port`` for our listener of that transport."""
+        host, port = self.transport.addresses.get(transport, ("127.0.0.1", 5060))
+        return f"SIP/2.0/{transport.upper()} {host}:{port}"
+
+    def contact_uri(self, user: str, transport: str = "udp") -> str:
+        """A Contact URI pointing at us."""
+        host, port = self.transport.addresses.get(transport, ("127.0.0.1", 5060))
+        suffix = "" if transport == "udp" else f";transport={transport}"
+        return f"sip:{user}@{host}:{port}{suffix}"
+
+    def _not_implemented(self, stx: ServerTx) -> None:
+        stx.respond(501)
+
+    # ------------------------------------------------------------------ receiving
+
+    def receive(self, message: Request | Response, peer: Peer) -> None:
+        """Transport handler: dispatch one parsed message."""
+        if isinstance(message, Response):
+            self._receive_response(message, peer)
+        else:
+            self._receive_request(message, peer)
+
+    def _receive_request(self, request: Request, peer: Peer) -> None:
+        try:
+            self._stamp_via(request, peer)
+            key = server_key(request)
+        except ParseError as exc:
+            self.transport.malformed(request.serialize(), exc, peer)
+            return
+        now = self.now()
+        existing = self.server.get(key)
+        method = request.method
+        if method == "ACK":
+            if existing is not None and isinstance(existing.tx, InviteServerTransaction):
+                existing.tx.receive_request(request, now)
+                self._pump_server(existing)
+            else:
+                self._ack_2xx(request)
+                self.on_stray_ack(request, peer)
+            return
+        if existing is not None:
+            existing.tx.receive_request(request, now)
+            self._pump_server(existing)
+            return
+        if method == "INVITE":
+            tx: InviteServerTransaction | NonInviteServerTransaction = InviteServerTransaction(
+                request, now=now, reliable=peer.reliable, timers=self.timers)
+        else:
+            tx = NonInviteServerTransaction(request, now=now, reliable=peer.reliable,
+                                            timers=self.timers)
+        stx = ServerTx(self, tx, request, peer)
+        self.server[key] = stx
+        if method == "CANCEL":
+            self._cancel(stx, key)
+            return
+        if method not in self.allow:
+            stx.respond(405, headers=(("Allow", ", ".join(self.allow)),))
+            return
+        try:
+            self.on_request(stx)
+        except ParseError as exc:
+            if not stx.final:
+                stx.respond(exc.status_code, headers=(("Warning", exc.warning),))
+        self._pump_server(stx)
+
+    def _stamp_via(self, request: Request, peer: Peer) -> None:
+        """RFC 3581 §4 / RFC 3261 §18.2.1: note where the request really came from."""
+        via = request.top_via
+        host, port = via.sent_by
+        if via.has_rport or host != peer.host:
+            params = [(n, v) for n, v in via.params if n.lower() not in ("received", "rport")]
+            params.append(("received", peer.host))
+            if via.has_rport:
+                params.append(("rport", str(peer.port)))
+            text = f"{via.protocol}/{via.version}/{via.transport} {host}"
+            if port is not None:
+                text += f":{port}"
+            text += "".join(f";{n}" if v is None else f";{n}={v}" for n, v in params)
+            rest = request.headers.get_all("Via")[1:]  # one entry per Via value
+            request.headers.set("Via", text)
+            for value in rest:
+                request.headers.add("Via", value)
+
+    def _cancel(self, stx: ServerTx, key: TransactionKey) -> None:
+        invite = self.server.get(TransactionKey(key.branch, key.sent_by, "INVITE"))
+        if invite is None or invite.final:
+            stx.respond(481)
+            return
+        stx.respond(200)
+        if invite.on_cancel is not None:
+            invite.on_cancel()
+        elif not invite.final:
+            invite.respond(487)
+
+    def _receive_response(self, response: Response, peer: Peer) -> None:
+        try:
+            key = client_key(response)
+        except ParseError:
+            self.stray_responses += 1
+            return
+        ctx = self.client.get(key)
+        if ctx is None:
+            self.stray_responses += 1
+            log.debug("stray %d response for %s", response.status_code, key.branch)
+            return
+        ctx.tx.receive_response(response, self.now())
+        self._pump_client(ctx)
+
+    # ------------------------------------------------------------------ server side
+
+    def _respond(self, stx: ServerTx, response: Response) -> None:
+        stx.tx.send_response(response, self.now())
+        self._pump_server(stx)
+        if (isinstance(stx.tx, InviteServerTransaction) and 200 <= response.status_code < 300):
+            self._retransmit_2xx(stx, response)
+
+    def _retransmit_2xx(self, stx: ServerTx, response: Response) -> None:
+        """RFC 3261 §13.3.1.4: the UAS core resends a 2xx until the ACK, T1 doubling to T2."""
+        loop = asyncio.get_running_loop()
+        ident = id(stx)
+        started = self.now()
+
+        def again(interval: float) -> None:
+            entry = self._2xx.get(ident)
+            if entry is None:
+                return
+            if self.now() - started >= 64 * self.timers.t1:
+                del self._2xx[ident]
+                log.info("no ACK for 2xx to %s", stx.request.call_id)
+                return
+            self.transport.send(response, stx.peer)
+            nxt = min(2 * interval, self.timers.t2)
+            self._2xx[ident] = (stx, response, started, loop.call_later(nxt, again, nxt))
+
+        if stx.peer.reliable:
+            return
+        old = self._2xx.get(ident)
+        if old is not None and old[3] is not None:
+            old[3].cancel()
+        t1 = self.timers.t1
+        self._2xx[ident] = (stx, response, started, loop.call_later(t1, again, t1))
+
+    def _ack_2xx(self, ack: Request) -> None:
+        for ident, (stx, _, _, handle) in list(self._2xx.items()):
+            if stx.request.call_id == ack.call_id and stx.request.cseq.number == ack.cseq.number:
+                if handle is not None:
+                    handle.cancel()
+                del self._2xx[ident]
+                if stx.on_ack is not None:
+                    stx.on_ack(ack)
+
+    def _pump_server(self, stx: ServerTx) -> None:
+        tx = stx.tx
+        for message in tx.take_outgoing():
+            self.transport.send(message, stx.peer)
+        while (event := tx.next_event()) is not None:
+            if isinstance(event, AckReceived):
+                self._ack_2xx(event.request)
+            elif isinstance(event, Terminated):
+                self.server.pop(tx.key, None)
+        self._rearm(tx, lambda: self._pump_server(stx))
+
+    # ------------------------------------------------------------------ client side
+
+    def send_request(self, request: Request, peer: Peer,
+                     on_event: Callable[[Event], None]) -> ClientTx:
+        """Send a request statefully: add our Via, make its client transaction."""
+        request.headers.prepend("Via", f"{self.local_via(peer.transport)};branch={new_branch()}"
+                                       ";rport")
+        if "Max-Forwards" not in request.headers:
+            request.headers.add("Max-Forwards", "70")
+        now = self.now()
+        if request.method == "INVITE":
+            tx: InviteClientTransaction | NonInviteClientTransaction = InviteClientTransaction(
+                request, now=now, reliable=peer.reliable, timers=self.timers)
+        else:
+            tx = NonInviteClientTransaction(request, now=now, reliable=peer.reliable,
+                                            timers=self.timers)
+        ctx = ClientTx(tx, peer, on_event)
+        self.client[tx.key] = ctx
+        self._pump_client(ctx)
+        return ctx
+
+    def send_cancel(self, invite: ClientTx) -> ClientTx | None:
+        """CANCEL a pending INVITE (RFC 3261 §9.1): same Via branch, R-URI, Call-ID, From, To."""
+        request = invite.tx.request
+        cancel = Request(method="CANCEL", uri=request.uri)
+        cancel.headers.add("Via", request.headers.get_all("Via")[0])
+        for name in ("From", "To", "Call-ID"):
+            value = request.headers.get(name)
+            if value is not None:
+                cancel.headers.add(name, value)
+        cancel.headers.add("CSeq", f"{request.cseq.number} CANCEL")
+        cancel.headers.add("Max-Forwards", "70")
+        for route in request.headers.get_all("Route"):
+            cancel.headers.add("Route", route)
+        tx = NonInviteClientTransaction(cancel, now=self.now(), reliable=invite.peer.reliable,
+                                        timers=self.timers)
+        ctx = ClientTx(tx, invite.peer, lambda event: None)
+        self.client[tx.key] = ctx
+        self._pump_client(ctx)
+        return ctx
+
+    def send_ack(self, ack: Request, peer: Peer) -> None:
+        """Send an ACK for a 2xx: outside any transaction, with its own branch."""
+        ack.headers.prepend("Via", f"{self.local_via(peer.transport)};branch={new_branch()}"
+                                   ";rport")
+        if "Max-Forwards" not in ack.headers:
+            ack.headers.add("Max-Forwards", "70")
+        self.transport.send(ack, peer)
+
+    def _pump_client(self, ctx: ClientTx) -> None:
+        tx = ctx.tx
+        for message in tx.take_outgoing():
+            self.transport.send(message, ctx.peer)
+        while (event := tx.next_event()) is not None:
+            if isinstance(event, Terminated):
+                self.client.pop(tx.key, None)
+            try:
+                ctx.on_event(event)
+            except Exception:
+                log.exception("error handling %s", type(event).__name__)
+        self._rearm(tx, lambda: self._pump_client(ctx))
+
+    # ------------------------------------------------------------------ timers
+
+    def _rearm(self, tx: Transaction, pump: Callable[[], None]) -> None:
+        handle = self._handles.pop(id(tx), None)
+        if handle is not None:
+            handle.cancel()
+        if tx.terminated:
+            return
+        deadline = tx.get_timer()
+        if deadline is None:
+            return
+        loop = asyncio.get_running_loop()
+
+        def fire() -> None:
+            self._handles.pop(id(tx), None)
+            tx.handle_timer(self.now())
+            pump()
+
+        self._handles[id(tx)] = loop.call_at(deadline, fire)
+
+
+__all__ = ["ClientTx", "ServerTx", "UserAgent", "new_branch", "new_tag"]
