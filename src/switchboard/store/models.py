@@ -119,7 +119,7 @@ class User(Versioned, Base):
         sa.Enum(Role, native_enum=False, length=20, create_constraint=True,
                 values_callable=lambda e: [m.value for m in e], name="role"))
     password_hash: Mapped[str] = mapped_column(sa.String(200), default="")
-    """An argon2id hash (``$argon2id$...``), see :mod:`switchboard.store.secrets`."""
+    """An argon2id hash (``$argon2id$...``), see :mod:`switchboard.store.credentials`."""
     active: Mapped[bool] = mapped_column(default=True)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user",
