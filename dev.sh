@@ -27,6 +27,8 @@ python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
 command -v make >/dev/null || apt_install make
 
 if [ "$target" = test ]; then
+    # Real SIP peers for the end-to-end tests.
+    apt_install sip-tester baresip
     # PostgreSQL for the store tests: use the one running on 127.0.0.1:5432, or start one.
     if ! (command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432); then
         apt_install postgresql postgresql-client

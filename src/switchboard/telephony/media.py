@@ -18,7 +18,7 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -59,9 +59,9 @@ class MediaPort(asyncio.DatagramProtocol):
     # asyncio protocol -------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.DatagramTransport)
-        self.transport = transport
-        self.local = transport.get_extra_info("sockname")[:2]
+        # (CPython's selector datagram transport is not registered as a DatagramTransport)
+        self.transport = cast(asyncio.DatagramTransport, transport)
+        self.local = self.transport.get_extra_info("sockname")[:2]
 
     def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
         if is_rtcp(data):

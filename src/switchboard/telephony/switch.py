@@ -248,7 +248,6 @@ class Switch:
                                headers=(("Contact", f"<{contact}>"),
                                         ("Allow", ", ".join(self.ua.allow))))
         dialog = Dialog.from_uas(stx.request, response)
-        dialog.local_contact = f"<{contact}>"
         leg.dialog = dialog
         self.legs[dialog.dialog_id] = leg
         self.stats.answered += 1
@@ -337,7 +336,6 @@ class Switch:
             if code < 300:
                 if b.dialog is None:
                     b.dialog = Dialog.from_uac(outgoing.tx.request, response)
-                    b.dialog.local_contact = outgoing.tx.request.headers.get("Contact") or ""
                     self.legs[b.dialog.dialog_id] = b
                     try:
                         if b.offer is not None and response.body:
@@ -372,7 +370,8 @@ class Switch:
 
     def _in_dialog(self, stx: ServerTx) -> None:
         request = stx.request
-        leg = self.legs.get(dialog_id_of(request, uas=True))
+        ident = dialog_id_of(request, uas=True)
+        leg = self.legs.get(ident) if ident is not None else None
         if leg is None or leg.dialog is None:
             stx.respond(481)
             return
@@ -408,9 +407,9 @@ class Switch:
             stx.respond(488, headers=(("Warning", f'399 - "{exc}"'),))
             return
         self._apply(leg.port, negotiated)
-        contact = leg.dialog.local_contact if leg.dialog is not None else ""
+        contact = leg.dialog.local_contact if leg.dialog is not None else None
         stx.respond(200, body=answer.serialize(), content_type="application/sdp",
-                    headers=(("Contact", contact),) if contact else ())
+                    headers=(("Contact", contact.serialize()),) if contact else ())
 
     def _refer(self, stx: ServerTx, leg: Leg) -> None:
         """Blind transfer (RFC 3515): the leg's partner is connected to the Refer-To target."""
