@@ -495,7 +495,7 @@ def test_early_dialog_confirmed_by_2xx_recomputes_route_set() -> None:
     ]
     alice.receive_response(ringing)  # a late 1xx is absorbed
     alice.receive_response(parse_response(OK_RECEIVED))  # RFC 6026 retransmission
-    assert alice.state is DialogState.CONFIRMED
+    assert alice.state.value == "Confirmed"
 
 
 def test_failure_ends_an_early_dialog() -> None:
