@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 from pathlib import Path
 
-from tests.e2e.conftest import SCENARIOS, DemoServer, run_sipp
+from tests.e2e.conftest import SCENARIOS, DemoServer, need, run_sipp, start_server, stop_server
 
 
 def free_port() -> int:
@@ -44,3 +45,68 @@ def test_reinvite_hold_and_resume(demo_server: DemoServer, tmp_path: Path) -> No
     result = run_sipp(*sipp_args(demo_server, "-sf", str(SCENARIOS / "reinvite_hold.xml"),
                                  "-s", "9999", "-m", "3"), cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-3000:] + demo_server.log_text()[-3000:]
+
+
+class AgentPhone:
+    """A SIPp UAS standing for agent 1001's phone (a fixed contact), running in the background."""
+
+    def __init__(self, tmp: Path, scenario: list[str]) -> None:
+        self.port = free_port()
+        sipp = need("sipp")
+        self.process = subprocess.Popen(
+            [sipp, "-i", "127.0.0.1", "-p", str(self.port), "-mp", str(free_port()), *scenario,
+             "-nostdin", "-trace_err", "-timeout", "60s"],
+            cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    @property
+    def uri(self) -> str:
+        return f"sip:1001@127.0.0.1:{self.port}"
+
+    def stop(self) -> str:
+        self.process.terminate()
+        out, _ = self.process.communicate(timeout=15)
+        return out or ""
+
+
+def b2bua_server(tmp: Path, phone: AgentPhone) -> DemoServer:
+    return start_server(tmp, "--did", "2001=agent:1001", "--phone", f"1001={phone.uri}")
+
+
+def test_b2bua_relays_calls_to_an_agent_phone(tmp_path: Path) -> None:
+    phone = AgentPhone(tmp_path, ["-sn", "uas"])
+    server = b2bua_server(tmp_path, phone)
+    try:
+        result = run_sipp(*sipp_args(server, "-sn", "uac", "-s", "2001", "-m", "20", "-r", "10",
+                                     "-d", "200"), cwd=tmp_path)
+        assert result.returncode == 0, result.stdout[-3000:] + server.log_text()[-3000:]
+    finally:
+        stop_server(server)
+        phone.stop()
+
+
+def test_cancel_before_answer_reaches_the_agent_phone(tmp_path: Path) -> None:
+    phone = AgentPhone(tmp_path, ["-sf", str(SCENARIOS / "uas_ring_forever.xml"), "-m", "3"])
+    server = b2bua_server(tmp_path, phone)
+    try:
+        result = run_sipp(*sipp_args(server, "-sf", str(SCENARIOS / "cancel.xml"), "-s", "2001",
+                                     "-m", "3"), cwd=tmp_path)
+        assert result.returncode == 0, result.stdout[-3000:] + server.log_text()[-3000:]
+        phone.process.wait(timeout=20)  # it ends after its 3 cancelled calls
+        assert phone.process.returncode == 0, phone.stop()
+    finally:
+        stop_server(server)
+        if phone.process.poll() is None:
+            phone.stop()
+
+
+def test_refer_transfers_the_other_party(tmp_path: Path) -> None:
+    phone = AgentPhone(tmp_path, ["-sn", "uas"])
+    server = b2bua_server(tmp_path, phone)
+    try:
+        result = run_sipp(*sipp_args(server, "-sf", str(SCENARIOS / "refer.xml"), "-s", "2001",
+                                     "-inf", str(SCENARIOS / "refer_targets.csv"), "-m", "1"),
+                          cwd=tmp_path)
+        assert result.returncode == 0, result.stdout[-3000:] + server.log_text()[-3000:]
+    finally:
+        stop_server(server)
+        phone.stop()

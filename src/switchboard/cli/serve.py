@@ -19,6 +19,8 @@ from switchboard.core.events import AgentState
 from switchboard.sim.engine import Simulation
 from switchboard.sim.report import clock_label
 from switchboard.sim.scenario import load, parse_clock
+from switchboard.sip import ParseError, SipURI
+from switchboard.telephony.directory import Directory
 
 DEMO_SCENARIO = "demo-center.yaml"
 
@@ -71,6 +73,11 @@ def serve_command(
     = None,
     scenario: Annotated[Path | None, typer.Option(help="Scenario for --simulate.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed of the first simulated day.")] = 1,
+    did: Annotated[list[str] | None, typer.Option(
+        help="Route a public number: NUMBER=echo|agent:EXT (repeatable).")] = None,
+    phone: Annotated[list[str] | None, typer.Option(
+        help="A fixed phone for an extension that does not register: EXT=sip:URI "
+             "(repeatable).")] = None,
 ) -> None:
     """Start the contact center's SIP server (--demo), or a simulated center (--simulate)."""
     err = Console(stderr=True)
@@ -82,22 +89,39 @@ def serve_command(
                   "the store, which is not built yet; use `switchboard serve --demo` (SIP "
                   "server with demo agents) or `switchboard serve --simulate`", highlight=False)
         raise typer.Exit(2)
+    from switchboard.telephony.directory import Route, demo_directory
+
+    directory, passwords = demo_directory()
+    try:
+        for item in did or []:
+            number, _, route = item.partition("=")
+            directory.dids[number.strip()] = Route.parse(route.strip())
+        for item in phone or []:
+            ext, _, uri = item.partition("=")
+            if ext not in directory.users:
+                raise ValueError(f"--phone {item}: no extension {ext!r} (the demo has "
+                                 f"{', '.join(directory.users)})")
+            SipURI.parse(uri)
+            directory.users[ext].static_contact = uri
+    except (ValueError, ParseError) as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
                                                    "%(message)s")
     try:
-        asyncio.run(_serve_demo(host, sip_port, tls_port, ws_port, data, duration))
+        asyncio.run(_serve_demo(directory, passwords, host, sip_port, tls_port, ws_port, data,
+                                duration))
     except OSError as exc:
         err.print(f"[red]error:[/red] cannot listen: {exc.strerror or exc} (is another server "
                   f"on port {sip_port}? use --sip-port)", highlight=False)
         raise typer.Exit(2) from None
 
 
-async def _serve_demo(host: str, sip_port: int, tls_port: int | None, ws_port: int | None,
-                      data: Path, duration: float | None) -> None:
-    from switchboard.telephony.directory import demo_directory
+async def _serve_demo(directory: Directory, passwords: dict[str, str], host: str,
+                      sip_port: int, tls_port: int | None, ws_port: int | None, data: Path,
+                      duration: float | None) -> None:
     from switchboard.telephony.server import ServerSettings, serve_forever, start, write_ready
 
-    directory, passwords = demo_directory()
     settings = ServerSettings(host=host, sip_port=sip_port, tls_port=tls_port,
                               ws_port=ws_port, data=data)
     server = await start(settings, directory)
