@@ -11,6 +11,10 @@ Theory of operation
 * Every call leg has a :class:`Leg`: its dialog, where to send in-dialog requests, and a media
   port. A call to an agent is a back-to-back call: the caller's leg (A) is answered only when
   the agent's leg (B) answers, and the media of both is anchored on our ports and relayed.
+* Digest challenges offer MD5 only by default: SIPp, sipvicious, baresip and many phones answer
+  only the first challenge, or give up when any challenge names an algorithm they lack
+  (baresip 1.0 fails the REGISTER on a SHA-256 challenge). SHA-256 (RFC 7616/8760) is offered
+  when ``algorithms`` includes it, preferred first.
 * Authentication failures are counted per source by the guard; after a few the source is
   blocked and gets no answer at all. Unknown users and wrong passwords look exactly the same.
 """
@@ -87,13 +91,14 @@ class Switch:
     """The call-handling application on top of the user agent."""
 
     def __init__(self, ua: UserAgent, media: MediaEngine, directory: Directory, *,
-                 secret: bytes | None = None) -> None:
+                 secret: bytes | None = None,
+                 algorithms: tuple[str, ...] = ("MD5",)) -> None:
         self.ua = ua
         self.media = media
         self.directory = directory
         self.verifier = DigestVerifier(realm=directory.realm,
                                        secret=secret or secrets.token_bytes(32),
-                                       algorithms=("MD5", "SHA-256"))
+                                       algorithms=algorithms)
         self.location = LocationService()
         self.registrar = Registrar(self.location, authenticate=lambda request, aor: "",
                                    is_known=lambda aor: aor in directory.users)
@@ -182,6 +187,9 @@ class Switch:
                                          stx.to_tag)
         if response.status_code == 200:
             self.stats.registrations += 1
+            log.info("REGISTER %s from %s:%s %s: %d contact(s)", user, stx.peer.host,
+                     stx.peer.port, stx.peer.transport,
+                     len(self.location.lookup(user, self.ua.now())))
         stx.send(response)
 
     # ------------------------------------------------------------------ calls

@@ -1,0 +1,102 @@
+"""baresip (Debian) as an agent's phone: registers with a password, places and receives calls.
+
+The audio is checked too: baresip's sndfile module records what it hears, and the recording
+must hold our 1 kHz test tone followed by the echo of baresip's own 440 Hz source.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+import wave
+from pathlib import Path
+
+import numpy as np
+
+from tests.e2e.conftest import DemoServer, need, run_sipp, start_server, stop_server
+from tests.e2e.test_sipp import free_port
+
+CONFIG = """\
+poll_method\tepoll
+sip_listen\t127.0.0.1:{port}
+audio_player\taufile,{dir}/unused.wav
+audio_source\taufile,{dir}/source.wav
+audio_alert\taufile,{dir}/unused.wav
+module_path\t/usr/lib/baresip/modules
+module\tg711.so
+module\taufile.so
+module\tsndfile.so
+snd_path\t{dir}/rec
+module_app\taccount.so
+module_app\tmenu.so
+"""
+
+
+def baresip_home(tmp: Path, server: DemoServer, ext: str = "1001") -> Path:
+    home = tmp / "baresip"
+    (home / "rec").mkdir(parents=True)
+    (home / "config").write_text(CONFIG.format(port=free_port(), dir=home))
+    (home / "accounts").write_text(
+        f"<sip:{ext}@{server.target}>;auth_pass={server.passwords[ext]};regint=60;"
+        "answermode=auto\n")
+    t = np.arange(8000 * 6) / 8000.0
+    with wave.open(str(home / "source.wav"), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes((np.sin(2 * np.pi * 440 * t) * 8000).astype(np.int16).tobytes())
+    return home
+
+
+def wait_for(predicate, what: str, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def dominant(samples: np.ndarray, rate: int) -> float:
+    spectrum = np.abs(np.fft.rfft(samples * np.hanning(len(samples))))
+    return float(np.fft.rfftfreq(len(samples), 1 / rate)[spectrum.argmax()])
+
+
+def test_baresip_registers_and_calls_the_echo_test(tmp_path: Path) -> None:
+    baresip = need("baresip")
+    server = start_server(tmp_path)
+    try:
+        home = baresip_home(tmp_path, server)
+        proc = subprocess.run(
+            [baresip, "-f", str(home), "-t", "7", "-e", f"/dial sip:9999@{server.target}"],
+            cwd=home, capture_output=True, text=True, timeout=30, check=False)
+        assert "Call established" in proc.stdout, proc.stdout[-2000:]
+        assert "REGISTER 1001 from 127.0.0.1" in server.log_text()
+        heard = sorted((home / "rec").glob("*-dec.wav"))
+        assert heard, "baresip recorded nothing"
+        with wave.open(str(heard[-1])) as w:
+            rate = w.getframerate()
+            audio = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16).astype(float)
+        assert len(audio) > 2 * rate
+        assert dominant(audio[: int(0.4 * rate)], rate) == 1000.0  # our test tone
+        assert dominant(audio[int(1.0 * rate): int(2.5 * rate)], rate) == 440.0  # its echo
+    finally:
+        stop_server(server)
+
+
+def test_baresip_receives_a_call_through_the_b2bua(tmp_path: Path) -> None:
+    baresip = need("baresip")
+    server = start_server(tmp_path, "--did", "2001=agent:1001")
+    home = baresip_home(tmp_path, server)
+    phone = subprocess.Popen([baresip, "-f", str(home), "-t", "25"], cwd=home,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for(lambda: "REGISTER 1001 from" in server.log_text(), "baresip to register")
+        result = run_sipp(server.target, "-i", "127.0.0.1", "-p", str(free_port()), "-mp",
+                          str(free_port()), "-sn", "uac", "-s", "2001", "-m", "3", "-r", "1",
+                          "-d", "1000", cwd=tmp_path, timeout=30)
+        assert result.returncode == 0, result.stdout[-2000:] + server.log_text()[-3000:]
+    finally:
+        phone.terminate()
+        out, _ = phone.communicate(timeout=15)
+        stop_server(server)
+    assert out.count("Call established") == 3, out[-2000:]
