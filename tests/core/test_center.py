@@ -275,3 +275,14 @@ def test_skill_levels_are_validated() -> None:
         Agent("a", skills={"en": 11})
     with pytest.raises(ConfigError, match="strategy must be one of"):
         QueueConfig(queue_id="q", strategy="random")
+
+
+def test_offer_failed_requeues_at_once_and_pauses_the_agent() -> None:
+    rig = Rig()
+    a1 = rig.agent("a1")
+    rig.call("c1")
+    rig.center.offer_failed("c1", "a1")
+    assert a1.state is A.PAUSED and a1.pause_reason == "rona"
+    assert rig.center.position("c1") == 1
+    with pytest.raises(IllegalTransition):
+        rig.center.offer_failed("c1", "a1")

@@ -100,3 +100,55 @@ def test_baresip_receives_a_call_through_the_b2bua(tmp_path: Path) -> None:
         out, _ = phone.communicate(timeout=15)
         stop_server(server)
     assert out.count("Call established") == 3, out[-2000:]
+
+
+def test_queue_call_reaches_a_registered_agent_through_the_center(tmp_path: Path) -> None:
+    """Caller -> 8000 (support queue) -> the core routes to agent 1001's baresip -> bridged.
+
+    The durable event log (SQLite in the data directory) must tell the whole story.
+    """
+    from switchboard.core.events import (
+        AgentState,
+        AgentStateChanged,
+        CallAnswered,
+        CallArrived,
+        CallEnded,
+        CallOffered,
+        CallQueued,
+    )
+    from switchboard.store.db import create_engine
+    from switchboard.store.eventlog import replay
+
+    baresip = need("baresip")
+    server = start_server(tmp_path)
+    home = baresip_home(tmp_path, server)
+    phone = subprocess.Popen([baresip, "-f", str(home), "-t", "45"], cwd=home,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for(lambda: "REGISTER 1001 from" in server.log_text(), "baresip to register")
+        # one call every 9 s: each talks 3 s, and the agent's wrap-up (5 s) ends before the next
+        result = run_sipp(server.target, "-i", "127.0.0.1", "-p", str(free_port()), "-mp",
+                          str(free_port()), "-sn", "uac", "-s", "8000", "-m", "3", "-r", "1",
+                          "-rp", "9000", "-d", "3000", cwd=tmp_path, timeout=45)
+        assert result.returncode == 0, result.stdout[-2000:] + server.log_text()[-3000:]
+    finally:
+        phone.terminate()
+        phone.communicate(timeout=15)
+        stop_server(server)
+    engine = create_engine(f"sqlite:///{server.data / 'switchboard.db'}")
+    events = [logged.event for logged in replay(engine)]
+    engine.dispose()
+    calls = [e.call_id for e in events if isinstance(e, CallArrived)]
+    assert len(calls) == 3
+    for call_id in calls:
+        kinds = [type(e) for e in events if getattr(e, "call_id", None) == call_id
+                 and not isinstance(e, AgentStateChanged)]
+        assert kinds[:2] == [CallArrived, CallQueued], kinds
+        offered = [e for e in events if isinstance(e, CallOffered) and e.call_id == call_id]
+        answered = [e for e in events if isinstance(e, CallAnswered) and e.call_id == call_id]
+        assert offered and offered[-1].agent_id == "1001"
+        assert len(answered) == 1 and answered[0].agent_id == "1001"
+        assert kinds[-1] is CallEnded
+    logins = [e for e in events if isinstance(e, AgentStateChanged) and e.agent_id == "1001"
+              and e.new is AgentState.AVAILABLE and e.reason == "login"]
+    assert logins, "the agent was not logged in by its phone's registration"

@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console, Group
@@ -21,6 +22,11 @@ from switchboard.sim.report import clock_label
 from switchboard.sim.scenario import load, parse_clock
 from switchboard.sip import ParseError, SipURI
 from switchboard.telephony.directory import Directory
+
+if TYPE_CHECKING:
+    from switchboard.core.center import ContactCenter
+    from switchboard.telephony.center_port import TelephonyPort
+    from switchboard.telephony.switch import Switch
 
 DEMO_SCENARIO = "demo-center.yaml"
 
@@ -126,6 +132,7 @@ async def _serve_demo(directory: Directory, passwords: dict[str, str], host: str
                               ws_port=ws_port, data=data)
     server = await start(settings, directory)
     data.mkdir(parents=True, exist_ok=True)
+    center, recovery_note, close_log = _demo_center(server.switch, data)
     lines = [f"{ext} {password}" for ext, password in passwords.items()]
     agents_file = data / "demo-agents.txt"
     agents_file.write_text("# extension password (realm switchboard)\n" + "\n".join(lines)
@@ -135,13 +142,63 @@ async def _serve_demo(directory: Directory, passwords: dict[str, str], host: str
     addresses = server.transport.addresses
     console.print("[bold]Switchboard demo center[/bold]: SIP on "
                   + ", ".join(f"{kind} {h}:{p}" for kind, (h, p) in addresses.items()))
-    console.print("Echo test: call [bold]9999[/bold]. Agents' phones register as (also in "
-                  f"{agents_file}):")
+    console.print("Echo test: call [bold]9999[/bold]. Support queue: call [bold]8000[/bold] "
+                  f"(agents {', '.join(center.queues['support'].members)} take its calls "
+                  "once their phones register).")
+    if recovery_note:
+        console.print(recovery_note)
+    console.print(f"Agents' phones register as (also in {agents_file}):")
     for ext, password in passwords.items():
         console.print(f"  {ext}  password {password}")
     write_ready(server, data / "ready.json")
-    await serve_forever(server, duration=duration)
+    try:
+        await serve_forever(server, duration=duration)
+    finally:
+        close_log()
     console.print("server stopped")
+
+
+def _demo_center(switch: Switch, data: Path) -> tuple[ContactCenter, str, Callable[[], None]]:
+    """The demo's center: a support queue served by agents 1001-1005, its events stored."""
+    import os
+
+    from switchboard.core.agents import Agent
+    from switchboard.core.center import ContactCenter
+    from switchboard.core.clock import RealClock
+    from switchboard.core.queues import QueueConfig
+    from switchboard.store.db import URL_ENV, create_engine, migrate
+    from switchboard.store.eventlog import DurableEventLog
+    from switchboard.telephony.directory import Route
+
+    engine = create_engine(os.environ.get(URL_ENV) or f"sqlite:///{data / 'switchboard.db'}")
+    migrate(engine)
+    log = DurableEventLog(engine)
+    agents = [ext for ext in switch.directory.users]
+
+    def build(port: TelephonyPort) -> ContactCenter:
+        def factory(sink: DurableEventLog) -> ContactCenter:
+            center = ContactCenter(clock=RealClock(), port=port, sink=sink)
+            center.add_queue(QueueConfig(queue_id="support", name="Support", ring_timeout=15,
+                                         wrap_up=5, sl_seconds=20))
+            for ext in agents:
+                center.add_agent(Agent(ext, queues=("support",)))
+            return center
+
+        recovery = log.rebuild(factory)
+        notes.append(f"event log: {recovery.replayed} events replayed"
+                     + (f", {len(recovery.closed_calls)} calls closed after a restart"
+                        if recovery.closed_calls else ""))
+        return recovery.center
+
+    notes: list[str] = []
+    switch.directory.dids.setdefault("8000", Route("queue", "support"))
+    center = switch.attach_center(build)
+
+    def close() -> None:
+        log.close()
+        engine.dispose()
+
+    return center, "; ".join(notes), close
 
 
 def _simulate(scenario: Path | None, speed: float, duration: float | None, seed: int,

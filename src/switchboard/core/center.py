@@ -425,6 +425,7 @@ class ContactCenter:
             agent.call_id = ""
             self._agent_free(agent)
         elif state in (CallState.TALKING, CallState.ON_HOLD):
+            self.port.hang_up(call_id)  # the agent's side of the call
             self._finish_talk(call, now, EndReason.CALLER_HANGUP)
         else:
             raise IllegalTransition(f"call {call_id} has ended already")
@@ -579,6 +580,17 @@ class ContactCenter:
         while timers and timers[0][0] <= now:
             _, _, kind, subject, ref = heapq.heappop(timers)
             _HANDLERS[kind](self, subject, ref)
+
+    def offer_failed(self, call_id: str, agent_id: str) -> None:
+        """The agent's phone refused or could not take the offer (busy, unreachable).
+
+        Treated as ring-no-answer at once: the call goes back to its place and the agent is
+        paused, so that the next offer goes to someone who can take it.
+        """
+        call = self._call(call_id)
+        if call.state is not CallState.RINGING or call.agent_id != agent_id:
+            raise IllegalTransition(f"call {call_id} is not ringing agent {agent_id}")
+        self._on_rona(call_id, call.epoch)
 
     def _on_rona(self, call_id: str, epoch: object) -> None:
         call = self.calls.get(call_id)

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from switchboard.rtp.dtmf import DtmfReceiver
 from switchboard.rtp.errors import RtpError
@@ -54,6 +55,7 @@ class MediaPort(asyncio.DatagramProtocol):
         self.dtmf = DtmfReceiver()
         self.on_dtmf: Callable[[str], None] | None = None
         self._tone: list[bytes] = []
+        self._loop: list[bytes] = []
         self._tone_handle: asyncio.TimerHandle | None = None
 
     # asyncio protocol -------------------------------------------------------------------
@@ -109,14 +111,36 @@ class MediaPort(asyncio.DatagramProtocol):
     def play_tone(self, frequency: float = 1000.0, seconds: float = 1.0,
                   level: float = 0.3) -> None:
         """Send a sine tone, paced in real time (20 ms frames), then go back to the mode."""
-        total = int(8000 * seconds)
-        t = np.arange(total) / 8000.0
-        pcm = (np.sin(2 * np.pi * frequency * t) * level * 32767).astype(np.int16)
+        t = np.arange(int(8000 * seconds)) / 8000.0
+        self.play_pcm((np.sin(2 * np.pi * frequency * t) * level * 32767).astype(np.int16))
+
+    def play_ringback(self) -> None:
+        """Loop the ringback tone (440 + 480 Hz, 2 s on, 4 s off) until stopped."""
+        t = np.arange(16000) / 8000.0
+        on = (np.sin(2 * np.pi * 440 * t) + np.sin(2 * np.pi * 480 * t)) * 0.15 * 32767
+        pcm = np.concatenate([on, np.zeros(32000)]).astype(np.int16)
+        self.play_pcm(pcm, loop=True)
+
+    def play_pcm(self, pcm: npt.NDArray[np.int16], *, loop: bool = False) -> None:
+        """Send 8 kHz PCM in 20 ms frames at real-time pace (optionally looping)."""
+        self.stop_playing()
         encode = alaw_encode if self.payload_type == 8 else ulaw_encode
-        self._tone = [encode(pcm[i:i + FRAME]) for i in range(0, total, FRAME)]
+        frames = [encode(pcm[i:i + FRAME]) for i in range(0, len(pcm) - FRAME + 1, FRAME)]
+        self._tone = frames
+        self._loop = frames if loop else []
         self._next_tone_frame()
 
+    def stop_playing(self) -> None:
+        """Stop a tone or loop."""
+        if self._tone_handle is not None:
+            self._tone_handle.cancel()
+            self._tone_handle = None
+        self._tone = []
+        self._loop = []
+
     def _next_tone_frame(self) -> None:
+        if not self._tone and self._loop:
+            self._tone = list(self._loop)
         if not self._tone:
             self._tone_handle = None
             return
@@ -126,9 +150,7 @@ class MediaPort(asyncio.DatagramProtocol):
 
     def close(self) -> None:
         """Release the port."""
-        if self._tone_handle is not None:
-            self._tone_handle.cancel()
-        self._tone.clear()
+        self.stop_playing()
         if self.partner is not None and self.partner.partner is self:
             self.partner.partner = None
         self.partner = None

@@ -28,12 +28,14 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+from switchboard.core.center import ContactCenter
 from switchboard.sip import NameAddress, NegotiationError, ParseError, Request, Response, SipURI
 from switchboard.sip.auth import DigestVerifier
 from switchboard.sip.dialog import Dialog, dialog_id_of
 from switchboard.sip.headers import CONTACT
 from switchboard.sip.sdp import (
     AudioConfig,
+    Codec,
     NegotiatedAudio,
     SessionDescription,
     create_answer,
@@ -42,6 +44,7 @@ from switchboard.sip.sdp import (
 )
 from switchboard.sip.transaction import Event, ResponseReceived, TimedOut, TransportError
 from switchboard.sip.uri import parse_uri
+from switchboard.telephony.center_port import CenterCall, TelephonyPort
 from switchboard.telephony.directory import Directory, Route
 from switchboard.telephony.media import MediaEngine, MediaPort
 from switchboard.telephony.registrar import LocationService, Registrar
@@ -71,7 +74,7 @@ class Leg:
     session_id: str = field(default_factory=lambda: str(secrets.randbits(31)))
     ended: bool = False
     on_answer: Callable[[Leg], None] | None = None
-    on_fail: Callable[[Leg, int], None] | None = None
+    on_fail: Callable[[Leg | None, int], None] | None = None
 
 
 @dataclass(slots=True)
@@ -108,6 +111,20 @@ class Switch:
         ua.on_request = self.on_request
         ua.on_stray_ack = self.on_ack
         self._tasks: set[asyncio.Task[None]] = set()
+        self.port: TelephonyPort | None = None
+        self.registrar.on_change = self._registration_changed
+
+    def attach_center(self, center_factory: Callable[[TelephonyPort], ContactCenter]
+                      ) -> ContactCenter:
+        """Connect a contact center: queue numbers reach it, its commands reach the phones."""
+        self.port = TelephonyPort(self)
+        center = center_factory(self.port)
+        self.port.attach(center)
+        return center
+
+    def _registration_changed(self, aor: str, live: bool) -> None:
+        if self.port is not None:
+            self.port.registered(aor, live)
 
     # ------------------------------------------------------------------ dispatch
 
@@ -124,11 +141,12 @@ class Switch:
                                       ("Accept", "application/sdp"),
                                       ("Supported", "replaces, timer")))
         elif method == "INVITE" and request.to.tag is None:
-            self._spawn(self._new_call(stx))
+            self.spawn(self._new_call(stx))
         else:
             self._in_dialog(stx)
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run a coroutine as a task, keeping a reference and logging its failure."""
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
@@ -229,6 +247,15 @@ class Switch:
         elif route.kind == "agent":
             stx.on_cancel = lambda: self._cancel_a(leg)
             await self._call_agent(leg, route.target, answer.serialize(), negotiated)
+        elif route.kind == "queue" and self.port is not None and self.port.center is not None \
+                and route.target in self.port.center.queues:
+            self._answer_a(leg, answer.serialize())
+            port.play_ringback()
+            caller = request.from_.uri
+            assert leg.dialog is not None
+            self.port.caller_queued(CenterCall(leg.dialog.call_id, leg),
+                                    caller.user if isinstance(caller, SipURI) and caller.user
+                                    else "", number or "", route.target)
         else:
             port.close()
             stx.respond(480, headers=(("Warning", f'399 - "route {route.kind} is not '
@@ -269,8 +296,8 @@ class Switch:
             self.ua.send_cancel(partner.outgoing)
         self._close(leg)
 
-    async def _call_agent(self, a: Leg, extension: str, answer_sdp: bytes,
-                          negotiated: NegotiatedAudio) -> None:
+    def _targets(self, extension: str) -> list[tuple[str, Peer]]:
+        """Where an extension's phone can be reached: its fixed contact, its registrations."""
         user = self.directory.users.get(extension)
         targets: list[tuple[str, Peer]] = []
         if user is not None and user.static_contact is not None:
@@ -285,32 +312,42 @@ class Switch:
                              if c.peer is not None and (c.peer.host, c.peer.port) == (host, port)),
                             None)
             targets.append((binding.contact, Peer(kind, host, port, conn)))
-        assert a.invite is not None
+        return targets
+
+    async def _originate(self, extension: str, codec: Codec, caller: NameAddress,
+                         on_answer: Callable[[Leg], None], on_fail: Callable[[Leg | None, int],
+                                                                             None]) -> Leg | None:
+        """INVITE an extension's phone; None (after ``on_fail(None, 480)``) if it has none."""
+        targets = self._targets(extension)
         if not targets:
-            self.stats.failed += 1
-            a.invite.respond(480)
-            self._close(a)
-            return
+            on_fail(None, 480)
+            return None
         target, peer = targets[0]
         b_port = await self.media.open()
         b = Leg("B", peer, b_port)
-        a.partner, b.partner = a, a
-        a.partner = b
-        config = AudioConfig(address=b_port.local[0], port=b_port.local[1],
-                             codecs=(negotiated.codec,))
+        config = AudioConfig(address=b_port.local[0], port=b_port.local[1], codecs=(codec,))
         b.offer = create_offer(config, session_id=b.session_id, session_version=0)
-        caller = a.invite.request.from_
         request = Request(method="INVITE", uri=parse_uri(target))
-        request.headers.add("From", NameAddress(
-            SipURI(host=self.ua.transport.addresses.get(peer.transport, ("127.0.0.1", 0))[0],
-                   user=caller.uri.user if isinstance(caller.uri, SipURI) else "anonymous"),
-            caller.display_name, (("tag", new_tag()),)).serialize())
+        local_host = self.ua.transport.addresses.get(peer.transport, ("127.0.0.1", 0))[0]
+        user = caller.uri.user if isinstance(caller.uri, SipURI) else None
+        request.headers.add("From", NameAddress(SipURI(host=local_host, user=user or "anonymous"),
+                                                caller.display_name,
+                                                (("tag", new_tag()),)).serialize())
         request.headers.add("To", f"<sip:{extension}@{peer.host}>")
         request.headers.add("Call-ID", f"{secrets.token_hex(12)}@switchboard")
         request.headers.add("CSeq", "1 INVITE")
         request.headers.add("Contact", f"<{self.ua.contact_uri('switchboard', peer.transport)}>")
         request.headers.add("Content-Type", "application/sdp")
         request.body = b.offer.serialize()
+        b.on_answer = on_answer
+        b.on_fail = on_fail
+        b.outgoing = self.ua.send_request(request, peer, lambda event: self._b_event(b, event))
+        return b
+
+    async def _call_agent(self, a: Leg, extension: str, answer_sdp: bytes,
+                          negotiated: NegotiatedAudio) -> None:
+        """A number routed to an agent: ring the phone, answer the caller when it answers."""
+        assert a.invite is not None
 
         def answered(b_leg: Leg) -> None:
             if a.ended:
@@ -319,15 +356,56 @@ class Switch:
             self.media.bridge(a.port, b_leg.port)
             self._answer_a(a, answer_sdp)
 
-        def failed(b_leg: Leg, code: int) -> None:
+        def failed(b_leg: Leg | None, code: int) -> None:
             if a.invite is not None and not a.invite.final:
                 a.invite.respond(code if 400 <= code < 700 else 480)
             self.stats.failed += 1
             self._close(a)
 
-        b.on_answer = answered
-        b.on_fail = failed
-        b.outgoing = self.ua.send_request(request, peer, lambda event: self._b_event(b, event))
+        b = await self._originate(extension, negotiated.codec, a.invite.request.from_,
+                                  answered, failed)
+        if b is not None:
+            a.partner, b.partner = b, a
+
+    async def ring_for_center(self, call: CenterCall, agent_id: str) -> None:
+        """The center offers ``call`` to ``agent_id``: ring the agent's phone."""
+        port = self.port
+        assert port is not None and call.caller.invite is not None
+
+        def answered(b_leg: Leg) -> None:
+            if call.caller.ended or call.agent is not b_leg:
+                self._bye(b_leg)
+                return
+            port.act("offer_answered", call.call_id, agent_id)
+
+        def failed(b_leg: Leg | None, code: int) -> None:
+            if b_leg is None or call.agent is b_leg:
+                call.agent = None
+                if port.center is not None and call.call_id in port.center.calls:
+                    port.act("offer_failed", call.call_id, agent_id)
+
+        codec = Codec("PCMU", 8000, call.caller.port.payload_type) \
+            if call.caller.port.payload_type == 0 else Codec("PCMA", 8000, 8)
+        call.agent = await self._originate(agent_id, codec, call.caller.invite.request.from_,
+                                           answered, failed)
+
+    def cancel_leg(self, leg: Leg) -> None:
+        """Withdraw a ringing outgoing leg."""
+        if leg.outgoing is not None and leg.dialog is None:
+            self.ua.send_cancel(leg.outgoing)
+        leg.on_answer = lambda b_leg: self._bye(b_leg)  # answered anyway: hang it up
+        leg.on_fail = None
+        self._close(leg)
+
+    def end_leg(self, leg: Leg) -> None:
+        """Hang up a leg, whatever its state."""
+        if leg.dialog is not None:
+            self._bye(leg)
+        elif leg.invite is not None and not leg.invite.final:
+            leg.invite.respond(480)
+            self._close(leg)
+        else:
+            self.cancel_leg(leg)
 
     def _b_event(self, b: Leg, event: Event) -> None:
         outgoing = b.outgoing
@@ -395,6 +473,8 @@ class Switch:
             if leg.partner is not None and not leg.partner.ended:
                 self._bye(leg.partner)
             self._close(leg)
+            if self.port is not None:
+                self.port.leg_ended(leg)
         elif method == "INVITE":
             self._reinvite(stx, leg)
         elif method == "INFO":

@@ -1,0 +1,193 @@
+"""The core's CallControl over real calls: callers queue, agents' phones ring, media bridges.
+
+Theory of operation
+-------------------
+A call to a number routed to a queue is answered at once (the caller hears a ringback loop),
+told to the :class:`~switchboard.core.center.ContactCenter` (``call_arrived`` + ``enqueue``),
+and from then on the center decides. :class:`TelephonyPort` carries out its commands:
+
+* ``ring_agent``: a back-to-back INVITE to the agent's phone (its registration, or its fixed
+  contact); when the phone answers the center hears ``offer_answered``; when it refuses or is
+  unreachable, ``offer_failed``; CANCEL goes out on ``stop_ringing``;
+* ``bridge``: the caller's and the agent's media ports relay to each other;
+* ``hold`` / ``resume``: the caller hears the loop again / is re-bridged;
+* ``hang_up``: BYE on whatever legs are up.
+
+What the callers and agents do comes back the other way: a caller's BYE is ``caller_hung_up``,
+an agent's BYE is ``agent_hung_up``; an agent's phone registering logs the agent in (the demo's
+rule; the agent desktop does it through the API otherwise). :class:`CenterDriver` keeps one loop
+timer at the center's next deadline (ring-no-answer, overflow, wrap-up).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from switchboard.core.center import ContactCenter
+from switchboard.core.errors import CoreError
+from switchboard.core.events import AgentState
+
+if TYPE_CHECKING:
+    from switchboard.telephony.switch import Leg, Switch
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(eq=False)
+class CenterCall:
+    """The legs of one call the center handles."""
+
+    call_id: str
+    caller: Leg
+    agent: Leg | None = None
+    agent_id: str = ""
+
+
+class CenterDriver:
+    """Runs the center's timers on the asyncio loop."""
+
+    def __init__(self, center: ContactCenter) -> None:
+        self.center = center
+        self._handle: asyncio.TimerHandle | None = None
+
+    def kick(self) -> None:
+        """Re-arm the loop timer at the center's next deadline (call after each interaction)."""
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+        deadline = self.center.get_timer()
+        if deadline is None:
+            return
+        delay = max(0.0, deadline - self.center.clock.now())
+        self._handle = asyncio.get_running_loop().call_later(delay, self._fire)
+
+    def _fire(self) -> None:
+        self._handle = None
+        try:
+            self.center.handle_timer(self.center.clock.now())
+        except CoreError:
+            log.exception("center timer failed")
+        self.kick()
+
+
+class TelephonyPort:
+    """:class:`~switchboard.core.ports.CallControl` over SIP legs and media ports."""
+
+    def __init__(self, switch: Switch) -> None:
+        self.switch = switch
+        self.calls: dict[str, CenterCall] = {}
+        self.center: ContactCenter | None = None
+        self.driver: CenterDriver | None = None
+
+    def attach(self, center: ContactCenter) -> None:
+        """Use ``center`` (built with this port)."""
+        self.center = center
+        self.driver = CenterDriver(center)
+
+    # -------------------------------------------------------------- from the network
+
+    def act(self, what: str, *args: str) -> None:
+        """Tell the center something happened; a refusal is logged, never raised."""
+        assert self.center is not None and self.driver is not None
+        try:
+            getattr(self.center, what)(*args)
+        except CoreError as exc:
+            log.info("center refused %s%s: %s", what, args, exc)
+        self.driver.kick()
+
+    def caller_queued(self, call: CenterCall, caller: str, entry: str, queue_id: str) -> None:
+        """A caller reached a queue number."""
+        assert self.center is not None
+        self.calls[call.call_id] = call
+        try:
+            self.center.call_arrived(call.call_id, caller=caller, entry=entry)
+        except CoreError as exc:
+            log.warning("call %s refused by the center: %s", call.call_id, exc)
+            return
+        self.act("enqueue", call.call_id, queue_id)
+
+    def leg_ended(self, leg: Leg) -> None:
+        """A BYE (or a failure) ended ``leg``."""
+        for call in list(self.calls.values()):
+            if call.caller is leg:
+                self.act("caller_hung_up", call.call_id)
+                self._forget(call)
+            elif call.agent is leg:
+                call.agent = None
+                if self.center is not None and call.call_id in self.center.calls:
+                    self.act("agent_hung_up", call.call_id)
+
+    def registered(self, extension: str, live: bool) -> None:
+        """An agent's phone registered (log in) or unregistered (log out)."""
+        center = self.center
+        if center is None or extension not in center.agents:
+            return
+        state = center.agents[extension].state
+        if live and state is AgentState.LOGGED_OUT:
+            self.act("login", extension)
+        elif not live and state in (AgentState.AVAILABLE, AgentState.PAUSED):
+            self.act("logout", extension)
+
+    def _forget(self, call: CenterCall) -> None:
+        self.calls.pop(call.call_id, None)
+
+    # -------------------------------------------------------------- CallControl
+
+    def answer(self, call_id: str) -> None:
+        """Callers are answered when they reach the queue number."""
+
+    def play(self, call_id: str, prompt: str) -> None:
+        """Prompts: the caller hears the ringback loop (announcements come with the IVR)."""
+
+    def ring_agent(self, call_id: str, agent_id: str) -> None:
+        """Ring the agent's phone with a back-to-back INVITE."""
+        call = self.calls.get(call_id)
+        if call is None:
+            return
+        call.agent_id = agent_id
+        self.switch.spawn(self.switch.ring_for_center(call, agent_id))
+
+    def stop_ringing(self, call_id: str, agent_id: str) -> None:
+        """CANCEL the agent leg that is still ringing."""
+        call = self.calls.get(call_id)
+        if call is None or call.agent is None:
+            return
+        self.switch.cancel_leg(call.agent)
+        call.agent = None
+
+    def bridge(self, call_id: str, agent_id: str) -> None:
+        """Connect caller and agent media."""
+        call = self.calls.get(call_id)
+        if call is None or call.agent is None:
+            return
+        call.caller.port.stop_playing()
+        self.switch.media.bridge(call.caller.port, call.agent.port)
+
+    def hold(self, call_id: str) -> None:
+        """The caller hears the loop while held."""
+        call = self.calls.get(call_id)
+        if call is not None:
+            call.caller.port.partner = None
+            call.caller.port.mode = "idle"
+            call.caller.port.play_ringback()
+
+    def resume(self, call_id: str) -> None:
+        """Back to the agent."""
+        self.bridge(call_id, "")
+
+    def originate(self, call_id: str, number: str, agent_id: str) -> None:
+        """Callbacks need an outbound trunk; without one the callback cannot be placed."""
+        log.warning("callback %s to %s: no outbound trunk configured", call_id, number)
+        self.hang_up(call_id)
+
+    def hang_up(self, call_id: str) -> None:
+        """End every leg of the call."""
+        call = self.calls.pop(call_id, None)
+        if call is None:
+            return
+        for leg in (call.caller, call.agent):
+            if leg is not None and not leg.ended:
+                self.switch.end_leg(leg)
