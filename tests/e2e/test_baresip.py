@@ -18,7 +18,7 @@ from tests.e2e.test_sipp import free_port
 
 CONFIG = """\
 poll_method\tepoll
-sip_listen\t127.0.0.1:{port}
+sip_listen\t{host}:{port}
 audio_player\taufile,{dir}/unused.wav
 audio_source\taufile,{dir}/source.wav
 audio_alert\taufile,{dir}/unused.wav
@@ -32,10 +32,11 @@ module_app\tmenu.so
 """
 
 
-def baresip_home(tmp: Path, server: DemoServer, ext: str = "1001") -> Path:
+def baresip_home(tmp: Path, server: DemoServer, ext: str = "1001",
+                 listen: str = "127.0.0.1") -> Path:
     home = tmp / "baresip"
     (home / "rec").mkdir(parents=True)
-    (home / "config").write_text(CONFIG.format(port=free_port(), dir=home))
+    (home / "config").write_text(CONFIG.format(host=listen, port=free_port(), dir=home))
     (home / "accounts").write_text(
         f"<sip:{ext}@{server.target}>;auth_pass={server.passwords[ext]};regint=60;"
         "answermode=auto\n")

@@ -81,6 +81,9 @@ def serve_command(
     seed: Annotated[int, typer.Option(help="Random seed of the first simulated day.")] = 1,
     did: Annotated[list[str] | None, typer.Option(
         help="Route a public number: NUMBER=echo|agent:EXT (repeatable).")] = None,
+    trunk: Annotated[list[str] | None, typer.Option(
+        help="A carrier trunk: NAME=sip:user:password@host:port[;register] (repeatable; the "
+             "first carries outbound calls).")] = None,
     phone: Annotated[list[str] | None, typer.Option(
         help="A fixed phone for an extension that does not register: EXT=sip:URI "
              "(repeatable).")] = None,
@@ -102,6 +105,9 @@ def serve_command(
         for item in did or []:
             number, _, route = item.partition("=")
             directory.dids[number.strip()] = Route.parse(route.strip())
+        for item in trunk or []:
+            name, _, uri = item.partition("=")
+            directory.trunks[name.strip()] = Directory.parse_trunk(name.strip(), uri.strip())
         for item in phone or []:
             ext, _, uri = item.partition("=")
             if ext not in directory.users:
@@ -114,6 +120,7 @@ def serve_command(
         raise typer.Exit(2) from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
                                                    "%(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         asyncio.run(_serve_demo(directory, passwords, host, sip_port, tls_port, ws_port, data,
                                 duration))
@@ -150,10 +157,18 @@ async def _serve_demo(directory: Directory, passwords: dict[str, str], host: str
     console.print(f"Agents' phones register as (also in {agents_file}):")
     for ext, password in passwords.items():
         console.print(f"  {ext}  password {password}")
+    from switchboard.telephony.trunks import TrunkRegistration
+
+    registrations = [TrunkRegistration(server.ua, t) for t in directory.trunks.values()
+                     if t.register]
+    for registration in registrations:
+        registration.start()
     write_ready(server, data / "ready.json")
     try:
         await serve_forever(server, duration=duration)
     finally:
+        for registration in registrations:
+            await registration.stop()
         close_log()
     console.print("server stopped")
 

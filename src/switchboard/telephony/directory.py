@@ -35,7 +35,8 @@ class Route:
     def parse(cls, text: str) -> Route:
         """``echo`` | ``agent:1001`` | ``queue:support`` | ``ivr:main``."""
         kind, _, target = text.partition(":")
-        if kind not in ("echo", "agent", "queue", "ivr") or (kind != "echo" and not target):
+        if kind not in ("echo", "agent", "queue", "ivr", "trunk") or (kind != "echo"
+                                                                      and not target):
             raise ValueError(f"{text!r} is not a route: use echo, agent:EXT, queue:ID or "
                              "ivr:FLOW")
         return cls(kind, target)
@@ -81,6 +82,21 @@ class Directory:
         if user is None or realm != self.realm:
             return None
         return user.ha1.get(algorithm)
+
+    def outbound_trunk(self) -> Trunk | None:
+        """The trunk outbound calls go through (the first configured)."""
+        return next(iter(self.trunks.values()), None)
+
+    @staticmethod
+    def parse_trunk(name: str, text: str) -> Trunk:
+        """``sip:user:password@host:port;transport=udp;register`` -> a Trunk (inbound from host)."""
+        from switchboard.sip import SipURI
+
+        uri = SipURI.parse(text)
+        return Trunk(name=name, host=uri.host, port=uri.port or 5060,
+                     transport=(uri.param("transport") or "udp").lower(),
+                     username=uri.user, password=uri.password,
+                     register=uri.has_param("register"), inbound_sources=(uri.host,))
 
     def trunk_for_source(self, host: str) -> Trunk | None:
         """The trunk whose inbound sources include ``host``."""

@@ -43,6 +43,7 @@ class Server:
 
     async def close(self) -> None:
         """Stop listening and release media ports."""
+        self.ua.close()
         self.media.close_all()
         await self.transport.close()
 

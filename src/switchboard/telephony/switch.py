@@ -45,10 +45,11 @@ from switchboard.sip.sdp import (
 from switchboard.sip.transaction import Event, ResponseReceived, TimedOut, TransportError
 from switchboard.sip.uri import parse_uri
 from switchboard.telephony.center_port import CenterCall, TelephonyPort
-from switchboard.telephony.directory import Directory, Route
+from switchboard.telephony.directory import Directory, Route, Trunk
 from switchboard.telephony.media import MediaEngine, MediaPort
 from switchboard.telephony.registrar import LocationService, Registrar
 from switchboard.telephony.transport import Peer
+from switchboard.telephony.trunks import authorized_retry, trunk_peer
 from switchboard.telephony.ua import ClientTx, ServerTx, UserAgent, new_tag
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,9 @@ class Leg:
     ended: bool = False
     on_answer: Callable[[Leg], None] | None = None
     on_fail: Callable[[Leg | None, int], None] | None = None
+    credentials: tuple[str, str] | None = None
+    """Username and password for a carrier's challenge (trunk legs)."""
+    auth_tried: bool = False
 
 
 @dataclass(slots=True)
@@ -223,6 +227,8 @@ class Switch:
                 return
             if number in self.directory.users:
                 route = Route("agent", number)
+            elif number and self.directory.outbound_trunk() is not None:
+                route = Route("trunk", number)
         if route is None:
             stx.respond(404)
             return
@@ -247,6 +253,11 @@ class Switch:
         elif route.kind == "agent":
             stx.on_cancel = lambda: self._cancel_a(leg)
             await self._call_agent(leg, route.target, answer.serialize(), negotiated)
+        elif route.kind == "trunk":
+            trunk = self.directory.outbound_trunk()
+            assert trunk is not None
+            stx.on_cancel = lambda: self._cancel_a(leg)
+            await self._call_trunk(leg, trunk, route.target, answer.serialize(), negotiated)
         elif route.kind == "queue" and self.port is not None and self.port.center is not None \
                 and route.target in self.port.center.queues:
             self._answer_a(leg, answer.serialize())
@@ -323,6 +334,14 @@ class Switch:
             on_fail(None, 480)
             return None
         target, peer = targets[0]
+        return await self._originate_to(target, f"<sip:{extension}@{peer.host}>", peer, codec,
+                                        caller, on_answer, on_fail)
+
+    async def _originate_to(self, target: str, to: str, peer: Peer, codec: Codec,
+                            caller: NameAddress, on_answer: Callable[[Leg], None],
+                            on_fail: Callable[[Leg | None, int], None],
+                            credentials: tuple[str, str] | None = None) -> Leg:
+        """Send the INVITE of an outgoing leg (our media port, the caller's identity)."""
         b_port = await self.media.open()
         b = Leg("B", peer, b_port)
         config = AudioConfig(address=b_port.local[0], port=b_port.local[1], codecs=(codec,))
@@ -333,7 +352,7 @@ class Switch:
         request.headers.add("From", NameAddress(SipURI(host=local_host, user=user or "anonymous"),
                                                 caller.display_name,
                                                 (("tag", new_tag()),)).serialize())
-        request.headers.add("To", f"<sip:{extension}@{peer.host}>")
+        request.headers.add("To", to)
         request.headers.add("Call-ID", f"{secrets.token_hex(12)}@switchboard")
         request.headers.add("CSeq", "1 INVITE")
         request.headers.add("Contact", f"<{self.ua.contact_uri('switchboard', peer.transport)}>")
@@ -341,6 +360,7 @@ class Switch:
         request.body = b.offer.serialize()
         b.on_answer = on_answer
         b.on_fail = on_fail
+        b.credentials = credentials
         b.outgoing = self.ua.send_request(request, peer, lambda event: self._b_event(b, event))
         return b
 
@@ -366,6 +386,33 @@ class Switch:
                                   answered, failed)
         if b is not None:
             a.partner, b.partner = b, a
+
+    async def _call_trunk(self, a: Leg, trunk: Trunk, number: str, answer_sdp: bytes,
+                          negotiated: NegotiatedAudio) -> None:
+        """An outbound call through a carrier trunk (answering its digest challenge)."""
+        assert a.invite is not None
+
+        def answered(b_leg: Leg) -> None:
+            if a.ended:
+                self._bye(b_leg)
+                return
+            self.media.bridge(a.port, b_leg.port)
+            self._answer_a(a, answer_sdp)
+
+        def failed(b_leg: Leg | None, code: int) -> None:
+            if a.invite is not None and not a.invite.final:
+                a.invite.respond(code if 400 <= code < 700 else 480)
+            self.stats.failed += 1
+            self._close(a)
+
+        peer = trunk_peer(trunk)
+        port = f":{trunk.port}" if trunk.port != 5060 else ""
+        target = f"sip:{number}@{trunk.host}{port}"
+        credentials = (trunk.username, trunk.password) if trunk.username and \
+            trunk.password is not None else None
+        b = await self._originate_to(target, f"<{target}>", peer, negotiated.codec,
+                                     a.invite.request.from_, answered, failed, credentials)
+        a.partner, b.partner = b, a
 
     async def ring_for_center(self, call: CenterCall, agent_id: str) -> None:
         """The center offers ``call`` to ``agent_id``: ring the agent's phone."""
@@ -436,6 +483,13 @@ class Switch:
                 else:
                     self._ack(b, response)  # a retransmitted 2xx: ACK again
                 return
+            if code in (401, 407) and b.credentials is not None and not b.auth_tried:
+                b.auth_tried = True
+                retry = authorized_retry(outgoing.tx.request, response, *b.credentials)
+                if retry is not None:
+                    b.outgoing = self.ua.send_request(retry, b.peer,
+                                                      lambda ev: self._b_event(b, ev))
+                    return
             if b.on_fail is not None:
                 b.on_fail(b, code)
             self._close(b)

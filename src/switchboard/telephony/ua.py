@@ -358,6 +358,16 @@ class UserAgent:
                 log.exception("error handling %s", type(event).__name__)
         self._rearm(tx, lambda: self._pump_client(ctx))
 
+    def close(self) -> None:
+        """Cancel every timer (before the transport closes)."""
+        for handle in self._handles.values():
+            handle.cancel()
+        self._handles.clear()
+        for _, _, _, handle in self._2xx.values():
+            if handle is not None:
+                handle.cancel()
+        self._2xx.clear()
+
     # ------------------------------------------------------------------ timers
 
     def _rearm(self, tx: Transaction, pump: Callable[[], None]) -> None:
