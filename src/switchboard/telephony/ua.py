@@ -112,7 +112,7 @@ class UserAgent:
     def __init__(self, transport: SipTransport, *, timers: TimerConfig = DEFAULT_TIMERS,
                  allow: tuple[str, ...] = ("INVITE", "ACK", "CANCEL", "BYE", "OPTIONS",
                                            "REGISTER", "INFO", "REFER", "NOTIFY", "UPDATE"),
-                 ) -> None:
+                 max_transactions_per_source: int = 500) -> None:
         self.transport = transport
         self.timers = timers
         self.allow = allow
@@ -124,6 +124,10 @@ class UserAgent:
         self.on_stray_ack: Callable[[Request, Peer], None] = lambda ack, peer: None
         """ACKs for 2xx responses (no transaction): routed to the dialog by the application."""
         self.stray_responses = 0
+        self.max_transactions_per_source = max_transactions_per_source
+        self.per_source: dict[str, int] = {}
+        """Open server transactions per source host."""
+        self.refused_overload = 0
         self._2xx: dict[int, tuple[ServerTx, Response, float, asyncio.TimerHandle | None]] = {}
         transport.handler = self.receive
 
@@ -178,6 +182,16 @@ class UserAgent:
             existing.tx.receive_request(request, now)
             self._pump_server(existing)
             return
+        if self.per_source.get(peer.host, 0) >= self.max_transactions_per_source:
+            # One source may not hold more than its share of transaction state.
+            self.refused_overload += 1
+            if self.refused_overload % 100 == 1:
+                log.warning("%s has %d open transactions: refusing more (503)", peer.host,
+                            self.per_source[peer.host])
+            response = make_response(request, 503)
+            response.headers.add("Retry-After", "5")
+            self.transport.send(response, peer)
+            return
         if method == "INVITE":
             tx: InviteServerTransaction | NonInviteServerTransaction = InviteServerTransaction(
                 request, now=now, reliable=peer.reliable, timers=self.timers)
@@ -186,6 +200,7 @@ class UserAgent:
                                             timers=self.timers)
         stx = ServerTx(self, tx, request, peer)
         self.server[key] = stx
+        self.per_source[peer.host] = self.per_source.get(peer.host, 0) + 1
         if method == "CANCEL":
             self._cancel(stx, key)
             return
@@ -292,8 +307,12 @@ class UserAgent:
         while (event := tx.next_event()) is not None:
             if isinstance(event, AckReceived):
                 self._ack_2xx(event.request)
-            elif isinstance(event, Terminated):
-                self.server.pop(tx.key, None)
+            elif isinstance(event, Terminated) and self.server.pop(tx.key, None) is not None:
+                left = self.per_source.get(stx.peer.host, 1) - 1
+                if left > 0:
+                    self.per_source[stx.peer.host] = left
+                else:
+                    self.per_source.pop(stx.peer.host, None)
         self._rearm(tx, lambda: self._pump_server(stx))
 
     # ------------------------------------------------------------------ client side
@@ -363,9 +382,9 @@ class UserAgent:
         for handle in self._handles.values():
             handle.cancel()
         self._handles.clear()
-        for _, _, _, handle in self._2xx.values():
-            if handle is not None:
-                handle.cancel()
+        for entry in self._2xx.values():
+            if entry[3] is not None:
+                entry[3].cancel()
         self._2xx.clear()
 
     # ------------------------------------------------------------------ timers
