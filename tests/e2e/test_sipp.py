@@ -110,3 +110,10 @@ def test_refer_transfers_the_other_party(tmp_path: Path) -> None:
     finally:
         stop_server(server)
         phone.stop()
+
+
+def test_session_timers_and_info_dtmf(demo_server: DemoServer, tmp_path: Path) -> None:
+    result = run_sipp(*sipp_args(demo_server, "-sf", str(SCENARIOS / "timers_info.xml"),
+                                 "-s", "9999", "-m", "1"), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:] + demo_server.log_text()[-3000:]
+    assert "DTMF 5 on" in demo_server.log_text()

@@ -29,9 +29,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from switchboard.core.center import ContactCenter
-from switchboard.sip import NameAddress, NegotiationError, ParseError, Request, Response, SipURI
+from switchboard.sip import (
+    NameAddress,
+    NegotiationError,
+    ParseError,
+    Request,
+    Response,
+    SipURI,
+    make_response,
+)
 from switchboard.sip.auth import DigestVerifier
-from switchboard.sip.dialog import Dialog, dialog_id_of
+from switchboard.sip.dialog import Dialog, dialog_id_of, session_timer_answer
 from switchboard.sip.headers import CONTACT
 from switchboard.sip.sdp import (
     AudioConfig,
@@ -78,6 +86,10 @@ class Leg:
     on_fail: Callable[[Leg | None, int], None] | None = None
     credentials: tuple[str, str] | None = None
     """Username and password for a carrier's challenge (trunk legs)."""
+    timer_headers: tuple[tuple[str, str], ...] = ()
+    """Session-Timers (RFC 4028) headers for our 2xx."""
+    digits: str = ""
+    """DTMF received on this leg (RFC 4733 events or SIP INFO)."""
     auth_tried: bool = False
 
 
@@ -245,6 +257,17 @@ class Switch:
             self.stats.failed += 1
             stx.respond(488, headers=(("Warning", f'399 - "{exc}"'),))
             return
+        try:
+            timer = session_timer_answer(request, to_tag=stx.to_tag)
+        except ParseError as exc:
+            timer = make_response(request, 400, to_tag=stx.to_tag)
+            timer.headers.add("Warning", exc.warning)
+        if isinstance(timer, Response):
+            port.close()
+            stx.send(timer)
+            return
+        leg.timer_headers = timer
+        port.on_dtmf = lambda digit: self._dtmf(leg, digit)
         self._apply(port, negotiated)
         if route.kind == "echo":
             self._answer_a(leg, answer.serialize())
@@ -292,7 +315,8 @@ class Switch:
         contact = self.ua.contact_uri("switchboard", stx.peer.transport)
         response = stx.respond(200, body=sdp, content_type="application/sdp",
                                headers=(("Contact", f"<{contact}>"),
-                                        ("Allow", ", ".join(self.ua.allow))))
+                                        ("Allow", ", ".join(self.ua.allow)),
+                                        *leg.timer_headers))
         dialog = Dialog.from_uas(stx.request, response)
         leg.dialog = dialog
         self.legs[dialog.dialog_id] = leg
@@ -532,13 +556,36 @@ class Switch:
         elif method == "INVITE":
             self._reinvite(stx, leg)
         elif method == "INFO":
-            stx.respond(200)
+            self._info(stx, leg)
         elif method == "REFER":
             self._refer(stx, leg)
         elif method in ("NOTIFY", "UPDATE"):
             stx.respond(200)
         else:
             stx.respond(405, headers=(("Allow", ", ".join(self.ua.allow)),))
+
+    def _dtmf(self, leg: Leg, digit: str) -> None:
+        leg.digits += digit
+        log.info("DTMF %s on %s", digit, leg.dialog.call_id if leg.dialog else leg.name)
+
+    def _info(self, stx: ServerTx, leg: Leg) -> None:
+        """SIP INFO: DTMF as application/dtmf-relay (``Signal=5``) or application/dtmf."""
+        content_type = (stx.request.headers.get("Content-Type") or "").split(";")[0].strip()
+        text = stx.request.body.decode("utf-8", "replace")
+        digit = None
+        if content_type.lower() == "application/dtmf-relay":
+            for line in text.splitlines():
+                name, _, value = line.partition("=")
+                if name.strip().lower() == "signal":
+                    digit = value.strip()
+        elif content_type.lower() == "application/dtmf":
+            digit = text.strip()
+        if digit is not None and (len(digit) != 1 or digit.upper() not in "0123456789*#ABCD"):
+            stx.respond(400, headers=(("Warning", f'399 - "{digit!r} is not a DTMF digit"'),))
+            return
+        if digit is not None:
+            self._dtmf(leg, digit.upper())
+        stx.respond(200)
 
     def _reinvite(self, stx: ServerTx, leg: Leg) -> None:
         """Hold / resume / media change: answer from our own port (the media is anchored)."""
