@@ -1,0 +1,8 @@
+"""Callbacks: ``callbacks`` configuration (see :mod:`switchboard.api.services.outbound`)."""
+
+from __future__ import annotations
+
+from switchboard.api.routers._crud import crud_router
+from switchboard.api.services.outbound import CALLBACKS
+
+router = crud_router(CALLBACKS, tag="Callbacks")

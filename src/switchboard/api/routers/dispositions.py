@@ -1,0 +1,8 @@
+"""Dispositions: ``dispositions`` configuration (see :mod:`switchboard.api.services.outbound`)."""
+
+from __future__ import annotations
+
+from switchboard.api.routers._crud import crud_router
+from switchboard.api.services.outbound import DISPOSITIONS
+
+router = crud_router(DISPOSITIONS, tag="Dispositions")

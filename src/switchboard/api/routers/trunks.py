@@ -1,0 +1,8 @@
+"""Trunks: ``trunks`` configuration (see :mod:`switchboard.api.services.configuration`)."""
+
+from __future__ import annotations
+
+from switchboard.api.routers._crud import crud_router
+from switchboard.api.services.configuration import TRUNKS
+
+router = crud_router(TRUNKS, tag="Trunks")
