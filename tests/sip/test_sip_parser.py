@@ -297,3 +297,17 @@ def test_make_response_copies_the_rfc3261_headers() -> None:
     assert response.call_id == request.call_id
     assert parse_message(response.serialize()) == response
     assert make_response(request, 299).reason == ""
+
+
+def test_empty_supported_allow_and_accept_are_no_elements() -> None:
+    """RFC 3261 §20.37 (Supported), §20.5 (Allow), §20.1 (Accept) allow an empty value; baresip
+    1.0 sends ``Supported:`` with nothing after the colon."""
+    from switchboard.sip.headers import ACCEPT, ALLOW, SUPPORTED
+
+    raw = (b"INVITE sip:9999@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK-e\r\n"
+           b"From: <sip:a@h>;tag=1\r\nTo: <sip:b@h>\r\nCall-ID: e1\r\nCSeq: 1 INVITE\r\n"
+           b"Supported:\r\nAllow: \r\nAccept:\r\nContent-Length: 0\r\n\r\n")
+    message = parse_message(raw)
+    assert message.headers.parsed(SUPPORTED) == []
+    assert message.headers.parsed(ALLOW) == []
+    assert message.headers.parsed(ACCEPT) == []

@@ -84,6 +84,8 @@ def serve_command(
     trunk: Annotated[list[str] | None, typer.Option(
         help="A carrier trunk: NAME=sip:user:password@host:port[;register] (repeatable; the "
              "first carries outbound calls).")] = None,
+    uvloop: Annotated[bool, typer.Option(help="Run on uvloop (faster) when it is installed.")]
+    = True,
     phone: Annotated[list[str] | None, typer.Option(
         help="A fixed phone for an extension that does not register: EXT=sip:URI "
              "(repeatable).")] = None,
@@ -121,9 +123,17 @@ def serve_command(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
                                                    "%(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    run = asyncio.run
+    if uvloop:
+        try:
+            import uvloop as _uvloop
+
+            run = _uvloop.run
+        except ImportError:
+            pass
     try:
-        asyncio.run(_serve_demo(directory, passwords, host, sip_port, tls_port, ws_port, data,
-                                duration))
+        run(_serve_demo(directory, passwords, host, sip_port, tls_port, ws_port, data,
+                        duration))
     except OSError as exc:
         err.print(f"[red]error:[/red] cannot listen: {exc.strerror or exc} (is another server "
                   f"on port {sip_port}? use --sip-port)", highlight=False)

@@ -112,6 +112,9 @@ class HeaderSpec(Generic[T]):
     list_valued: bool = False
     #: True when the header may appear at most once (RFC 3261 §7.3.1).
     single: bool = False
+    #: True when the grammar allows an empty value (``[element *(COMMA element)]``): Accept,
+    #: Allow and Supported (RFC 3261 §20.1, §20.5, §20.37); an empty value is no element.
+    may_be_empty: bool = False
 
 
 VIA: HeaderSpec[Via] = HeaderSpec("Via", parse_via, "v", list_valued=True)
@@ -135,14 +138,16 @@ CONTENT_LENGTH: HeaderSpec[int] = HeaderSpec(
 )
 EXPIRES: HeaderSpec[int] = HeaderSpec("Expires", parse_delta_seconds, single=True)
 DATE: HeaderSpec[_dt.datetime] = HeaderSpec("Date", parse_date, single=True)
-ACCEPT: HeaderSpec[MediaType] = HeaderSpec("Accept", parse_media_type, list_valued=True)
-ALLOW: HeaderSpec[str] = HeaderSpec("Allow", parse_token("Allow"), list_valued=True)
+ACCEPT: HeaderSpec[MediaType] = HeaderSpec("Accept", parse_media_type, list_valued=True,
+                                           may_be_empty=True)
+ALLOW: HeaderSpec[str] = HeaderSpec("Allow", parse_token("Allow"), list_valued=True,
+                                    may_be_empty=True)
 REQUIRE: HeaderSpec[str] = HeaderSpec("Require", parse_token("Require"), list_valued=True)
 PROXY_REQUIRE: HeaderSpec[str] = HeaderSpec(
     "Proxy-Require", parse_token("Proxy-Require"), list_valued=True
 )
 SUPPORTED: HeaderSpec[str] = HeaderSpec(
-    "Supported", parse_token("Supported"), "k", list_valued=True
+    "Supported", parse_token("Supported"), "k", list_valued=True, may_be_empty=True
 )
 UNSUPPORTED: HeaderSpec[str] = HeaderSpec(
     "Unsupported", parse_token("Unsupported"), list_valued=True
@@ -319,6 +324,8 @@ class Headers:
             raise ParseError(
                 f"header field {spec.name} appears {len(raw)} times but may appear only once"
             )
+        if spec.may_be_empty:
+            raw = [v for v in raw if v.strip(" \t")]
         values = [spec.parse(v) for v in raw]
         self._cache[key] = values
         return list(values)
