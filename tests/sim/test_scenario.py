@@ -97,3 +97,12 @@ def test_bad_yaml_and_bad_values(tmp_path: Path) -> None:
         load(write(tmp_path, GOOD.replace("queue: support", "ivr: {support: 0.5, tier2: 0.4}")))
     with pytest.raises(ScenarioError, match="cannot read"):
         load(tmp_path / "missing.yaml")
+
+
+def test_overflow_loop_is_refused_with_its_line(tmp_path: Path) -> None:
+    text = GOOD.replace("    handle_time: {dist: constant, mean: 300}\n",
+                        "    handle_time: {dist: constant, mean: 300}\n"
+                        "    overflow: {after: 30, to: support}\n")
+    with pytest.raises(ScenarioError, match=r"scenario.yaml:7: queues\[0\].overflow: overflow "
+                                            r"loop support -> tier2 -> support"):
+        load(write(tmp_path, text))

@@ -332,6 +332,14 @@ def build(s: ScenarioModel, *, days: int = 1) -> Model:
         if q.hold and q.hold_time is None:
             raise _fail(f"queues[{i}].hold_time: hold probability set but no hold_time",
                         "queues", i, "hold")
+    targets = {q.id: (q.overflow.to if q.overflow else q.max_wait_to) for q in s.queues}
+    for i, q in enumerate(s.queues):
+        chain = [q.id]
+        while (nxt := targets.get(chain[-1])):
+            if nxt in chain:
+                raise _fail(f"queues[{i}].overflow: overflow loop " + " -> ".join([*chain, nxt]),
+                            "queues", i, "overflow")
+            chain.append(nxt)
     for i, g in enumerate(s.agents):
         for skill in g.skills:
             if known_skills and skill not in known_skills:
