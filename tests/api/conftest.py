@@ -175,3 +175,69 @@ def world(engine: Engine) -> Iterator[World]:
 def unique_name(prefix: str) -> str:
     """A fresh identifier."""
     return f"{prefix}-{secrets.token_hex(3)}"
+
+
+@dataclass
+class Objects:
+    """One of each object of a tenant, made through the API (ids, keys, numbers)."""
+
+    ids: dict[str, int]
+    keys: dict[str, str]
+
+
+def populate(world: World, users: TenantUsers, prefix: str, digits: str) -> Objects:
+    """Make one of each configuration object for ``users``' tenant, through the API.
+
+    Every name and key starts with ``prefix`` and every phone number with ``+1<digits>``, so a
+    response leaking them is easy to spot. The agent is linked to the tenant's agent user.
+    """
+    c, h = world.client, users.admin.auth
+
+    def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = c.post(path, json=body, headers=h)
+        assert response.status_code == 201, (path, response.text)
+        data: dict[str, Any] = response.json()
+        return data
+
+    ids: dict[str, int] = {}
+    keys: dict[str, str] = {}
+    keys["skill"] = f"{prefix}-skill"
+    ids["skill"] = post("/skills", {"name": keys["skill"]})["id"]
+    keys["queue"] = f"{prefix}-support"
+    ids["queue"] = post("/queues", {"key": keys["queue"], "skills": {keys["skill"]: 1}})["id"]
+    keys["agent"] = f"{prefix}-agent"
+    ids["agent"] = post("/agents", {"key": keys["agent"], "extension": digits[:4],
+                                    "skills": {keys["skill"]: 5}, "queues": [keys["queue"]],
+                                    "user_id": users.agent.user_id})["id"]
+    keys["flow"] = f"{prefix}-main"
+    ids["ivr_flow"] = post("/ivr-flows", {"name": keys["flow"],
+                                          "source": f"greeting: {prefix}-hello\n"})["id"]
+    keys["trunk"] = f"{prefix}-carrier"
+    ids["trunk"] = post("/trunks", {"name": keys["trunk"], "host": "sip.example.com",
+                                    "password": "carrier-secret"})["id"]
+    keys["did"] = f"+1{digits}0100"
+    ids["did"] = post("/dids", {"number": keys["did"], "entry_kind": "queue",
+                                "entry": keys["queue"], "trunk_id": ids["trunk"]})["id"]
+    keys["contact_list"] = f"{prefix}-list"
+    ids["contact_list"] = post("/contact-lists", {"name": keys["contact_list"],
+                                                  "fields": ["plan"]})["id"]
+    keys["contact"] = f"{prefix}-contact"
+    ids["contact"] = post(f"/contact-lists/{ids['contact_list']}/contacts",
+                          {"key": keys["contact"], "number": f"+1{digits}0200",
+                           "custom": {"plan": f"{prefix}-gold"}})["id"]
+    keys["campaign"] = f"{prefix}-campaign"
+    ids["campaign"] = post("/campaigns", {"key": keys["campaign"], "queue_id": ids["queue"],
+                                          "list_id": ids["contact_list"]})["id"]
+    keys["disposition"] = f"{prefix}-sale"
+    ids["disposition"] = post("/dispositions", {"code": keys["disposition"], "success": True,
+                                                "campaign_id": ids["campaign"]})["id"]
+    keys["dnc"] = f"+1{digits}0300"
+    ids["dnc_entry"] = post("/dnc", {"number": keys["dnc"], "source": f"{prefix}-request"})["id"]
+    keys["callback"] = f"+1{digits}0400"
+    ids["callback"] = post("/callbacks", {"number": keys["callback"], "queue_id": ids["queue"],
+                                          "agent_id": ids["agent"]})["id"]
+    ids["webhook"] = post("/webhooks", {"url": f"http://127.0.0.1:9/{prefix}-hook",
+                                        "secret": f"{prefix}-secret-0123456789"})["id"]
+    ids["user"] = users.agent.user_id
+    ids["tenant"] = users.tenant_id
+    return Objects(ids, keys)

@@ -30,6 +30,7 @@ __all__ = [
     "Seconds",
     "SmallInt",
     "Stamped",
+    "UtcDateTime",
     "clean_text",
     "keep",
 ]
@@ -50,6 +51,14 @@ def clean_text(value: str) -> str:
         raise ValueError("must be valid Unicode text") from None
     return value
 
+
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """Times are UTC: a naive time (SQLite returns them) is taken as UTC."""
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+UtcDateTime = Annotated[dt.datetime, AfterValidator(as_utc)]
+"""A time, always shown in UTC with its offset."""
 
 Clean = AfterValidator(clean_text)
 """Add to an ``Annotated[str, ...]`` to refuse NUL characters and lone surrogates."""
@@ -126,8 +135,8 @@ class Stamped(Public):
     """A configuration row: its version (for optimistic locking) and times."""
 
     version: int
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
 
 
 class ListQuery(BaseModel):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
@@ -20,6 +19,7 @@ from switchboard.api.schemas.common import (
     Public,
     Seconds,
     Stamped,
+    UtcDateTime,
     keep,
 )
 
@@ -83,7 +83,7 @@ class ContactPublic(Public):
     custom: dict[str, Any]
     status: str
     attempts: int
-    next_attempt_at: dt.datetime | None
+    next_attempt_at: UtcDateTime | None
     last_outcome: str
 
 
@@ -194,20 +194,20 @@ Source = Annotated[str, StringConstraints(max_length=100), Clean]
 class DncCreate(Body):
     number: Number
     source: Source = ""
-    expires_at: dt.datetime | None = None
+    expires_at: UtcDateTime | None = None
 
 
 class DncUpdate(Body):
     source: Source = keep()
-    expires_at: dt.datetime | None = None
+    expires_at: UtcDateTime | None = None
 
 
 class DncPublic(Public):
     id: int
     number: str
     source: str
-    added_at: dt.datetime
-    expires_at: dt.datetime | None
+    added_at: UtcDateTime
+    expires_at: UtcDateTime | None
 
 
 class DncQuery(ListQuery):
@@ -220,7 +220,7 @@ CallId = Annotated[str, StringConstraints(max_length=100), Clean]
 
 class CallbackCreate(Body):
     number: Number
-    due_at: dt.datetime | None = None
+    due_at: UtcDateTime | None = None
     queue_id: Id | None = None
     agent_id: Id | None = None
     call_id: CallId = ""
@@ -228,7 +228,7 @@ class CallbackCreate(Body):
 
 
 class CallbackUpdate(Body):
-    due_at: dt.datetime | None = None
+    due_at: UtcDateTime | None = None
     queue_id: Id | None = None
     agent_id: Id | None = None
     status: CallbackStatus = keep()
@@ -240,8 +240,8 @@ class CallbackPublic(Public):
     call_id: str
     queue_id: int | None
     agent_id: int | None
-    requested_at: dt.datetime
-    due_at: dt.datetime | None
+    requested_at: UtcDateTime
+    due_at: UtcDateTime | None
     status: str
     attempts: int
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from pydantic import StringConstraints
 
-from switchboard.api.schemas.common import Clean, ListQuery, Name, Public
+from switchboard.api.schemas.common import Clean, ListQuery, Name, Public, UtcDateTime
 
 Word = Annotated[str, StringConstraints(min_length=1, max_length=200), Clean]
 Caller = Annotated[str, StringConstraints(min_length=1, max_length=40), Clean]
@@ -15,7 +14,7 @@ Caller = Annotated[str, StringConstraints(min_length=1, max_length=40), Clean]
 
 class AuditPublic(Public):
     id: int
-    at: dt.datetime
+    at: UtcDateTime
     actor: str
     user_id: int | None
     action: str

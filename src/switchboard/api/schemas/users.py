@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from switchboard.api.schemas.common import Body, Clean, Label, ListQuery, Public, Stamped, keep
+from switchboard.api.schemas.common import (
+    Body,
+    Clean,
+    Label,
+    ListQuery,
+    Public,
+    Stamped,
+    UtcDateTime,
+    keep,
+)
 from switchboard.api.settings import MIN_PASSWORD
 
 Username = Annotated[str, StringConstraints(min_length=1, max_length=200,
@@ -67,10 +75,10 @@ class TokenPublic(Public):
     name: str
     prefix: str
     """The token's first characters, to recognise it."""
-    created_at: dt.datetime
-    expires_at: dt.datetime | None
-    last_used_at: dt.datetime | None
-    revoked_at: dt.datetime | None
+    created_at: UtcDateTime
+    expires_at: UtcDateTime | None
+    last_used_at: UtcDateTime | None
+    revoked_at: UtcDateTime | None
 
 
 class TokenCreated(TokenPublic):

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from switchboard.api.schemas.common import Body, Clean, ListQuery, Public, Stamped, keep
+from switchboard.api.schemas.common import (
+    Body,
+    Clean,
+    ListQuery,
+    Public,
+    Stamped,
+    UtcDateTime,
+    keep,
+)
 
 EventType = Literal[
     "CallArrived", "CallQueued", "CallOffered", "CallOfferTimedOut", "CallAnswered",
@@ -59,9 +66,9 @@ class DeliveryPublic(Public):
     attempts: int
     response_code: int | None
     last_error: str
-    created_at: dt.datetime
-    next_attempt_at: dt.datetime | None
-    delivered_at: dt.datetime | None
+    created_at: UtcDateTime
+    next_attempt_at: UtcDateTime | None
+    delivered_at: UtcDateTime | None
 
 
 class DeliveryQuery(ListQuery):
