@@ -1,0 +1,495 @@
+"""SIP server throughput: calls (and registrations) per second with 0 failed calls, via SIPp.
+
+What is measured
+----------------
+For each target, SIPp's rate (-r) is stepped up in short probes (doubling, then bisecting)
+until calls fail or SIPp cannot keep the rate (the run takes longer than its calls should);
+the best passing rate is then sustained for --duration seconds (30 s; 5 s with --quick) and
+reported only if that run, too, has 0 failed calls. Targets, side by side in one run:
+
+* ``echo``: INVITE/200/ACK/BYE to 9999, answered by our server (echo test, media port opened
+  and a tone queued per call), SIPp ``-sn uac -d 0``;
+* ``raw``: the same calls to a minimal asyncio UDP responder (200 to INVITE and BYE, nothing
+  else): the ceiling of a Python asyncio server for (a);
+* ``b2bua``: calls to a public number routed to an agent whose phone is a SIPp UAS
+  (``-sn uas`` on 127.0.0.2): our server relays each call as a B2BUA and anchors its media;
+* ``sippy``: the same load through the ``sippy`` B2BUA (``b2bua_simple``, signalling only);
+* ``register``: REGISTER with digest auth (tests/e2e/sipp/register_auth.xml, -au/-ap).
+
+Our server is started in-process (telephony.server.start) in a subprocess of its own, with a
+Directory holding the agent's static contact and a SourceGuard whose per-source rate limit is
+lifted: all the load comes from 127.0.0.1, which the default guard (500 messages/s per
+source) would shed, and the per-source cap on open server transactions (500) would refuse
+with 503; the ``stock`` row keeps both defaults, as ``switchboard serve`` runs.
+``--uvloop`` adds rows
+for our server on uvloop (``switchboard serve`` has no switch for it).
+
+Run: .venv/bin/python bench/bench_sip.py [--quick] [--duration 30] [--uvloop]
+     [--only echo,stock,raw,b2bua,sippy,register] [--refine] [--call-ms 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "tests" / "e2e" / "sipp"
+AGENT_EXT, AGENT_DID = "2001", "5000"
+console = Console(width=160)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+# ---------------------------------------------------------------------- servers (subprocesses)
+
+
+async def _serve_switchboard(ready: Path, agent: str | None, stock: bool) -> None:
+    import logging
+
+    from switchboard.telephony.directory import Route, demo_directory
+    from switchboard.telephony.guard import SourceGuard
+    from switchboard.telephony.server import ServerSettings, serve_forever, start
+
+    logging.basicConfig(level=logging.WARNING)
+    directory, passwords = demo_directory()
+    if agent is not None:
+        directory.add_user(AGENT_EXT, "bench", static_contact=f"sip:{AGENT_EXT}@{agent}")
+        directory.dids[AGENT_DID] = Route("agent", AGENT_EXT)
+    settings = ServerSettings(host="127.0.0.1", sip_port=0, data=ready.parent,
+                              guard=None if stock else SourceGuard(rate=1e9, burst=1e9))
+    server = await start(settings, directory)
+    if not stock and hasattr(server.ua, "max_transactions_per_source"):
+        server.ua.max_transactions_per_source = 10**9  # all the load comes from 127.0.0.1
+    ready.write_text(json.dumps({"udp": list(server.transport.addresses["udp"]),
+                                 "passwords": passwords}))
+    await serve_forever(server)
+
+
+class _Raw(asyncio.DatagramProtocol):
+    """200 to INVITE and BYE, silence to everything else: the least a UAS can do."""
+
+    SDP = (b"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+           b"m=audio 9 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+        self.tags = 0
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        method = data[:data.find(b" ")]
+        if method not in (b"INVITE", b"BYE"):
+            return
+        head = data.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+        out = [b"SIP/2.0 200 OK"]
+        for line in head[1:]:
+            name = line[:line.find(b":")].strip().lower()
+            if name in (b"via", b"v", b"from", b"f", b"call-id", b"i", b"cseq"):
+                out.append(line)
+            elif name in (b"to", b"t"):
+                if b";tag=" not in line:
+                    self.tags += 1
+                    line += b";tag=raw%d" % self.tags
+                out.append(line)
+        if method == b"INVITE":
+            out += [b"Contact: <sip:raw@127.0.0.1:%d>" % self.transport.get_extra_info(
+                "sockname")[1], b"Content-Type: application/sdp",
+                b"Content-Length: %d" % len(self.SDP), b"", self.SDP]
+        else:
+            out += [b"Content-Length: 0", b"", b""]
+        self.transport.sendto(b"\r\n".join(out), addr)  # type: ignore[attr-defined]
+
+
+async def _serve_raw(ready: Path) -> None:
+    loop = asyncio.get_running_loop()
+    transport, _ = await loop.create_datagram_endpoint(_Raw, local_addr=("127.0.0.1", 0))
+    ready.write_text(json.dumps({"udp": list(transport.get_extra_info("sockname")[:2])}))
+    stop = asyncio.Event()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    await stop.wait()
+    transport.close()
+
+
+def serve_main(kind: str, ready: Path, agent: str | None, use_uvloop: bool,
+               stock: bool) -> None:
+    coro = _serve_raw(ready) if kind == "raw" else _serve_switchboard(ready, agent, stock)
+    if use_uvloop:
+        import uvloop
+
+        uvloop.run(coro)
+    else:
+        asyncio.run(coro)
+
+
+@dataclass
+class Process:
+    """A background process we started (server, SIPp UAS), stopped by its own pid."""
+
+    popen: subprocess.Popen[bytes]
+    log: Path
+
+    def cpu_seconds(self) -> float:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{self.popen.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return float("nan")
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+            try:
+                self.popen.wait(10)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
+
+
+def spawn(args: list[str], log: Path, env: dict[str, str] | None = None) -> Process:
+    with log.open("wb") as out:
+        popen = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, cwd=log.parent,
+                                 env={**os.environ, **(env or {})})
+    return Process(popen, log)
+
+
+def start_ready(args: list[str], work: Path, name: str) -> tuple[Process, dict[str, object]]:
+    """Start a server that writes a ready file; wait for it with a deadline."""
+    ready = work / f"{name}.json"
+    ready.unlink(missing_ok=True)
+    proc = spawn([*args, "--ready", str(ready)], work / f"{name}.log")
+    deadline = time.monotonic() + 30
+    while not ready.exists():
+        if proc.popen.poll() is not None or time.monotonic() > deadline:
+            proc.stop()
+            raise RuntimeError(f"{name} did not start: {proc.log.read_text()[-2000:]}")
+        time.sleep(0.05)
+    return proc, json.loads(ready.read_text())
+
+
+def wait_udp_listening(port: int, host: str, proc: Process, timeout: float = 15) -> None:
+    """Until something is bound on host:port (UDP), by trying to bind it ourselves."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.popen.poll() is not None:
+            raise RuntimeError(f"exited: {proc.log.read_text()[-2000:]}")
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            try:
+                s.bind((host, port))
+            except OSError:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listening on {host}:{port}")
+
+
+# ---------------------------------------------------------------------- SIPp load
+
+
+@dataclass
+class Probe:
+    rate: float
+    seconds: float
+    ok: bool
+    successful: int
+    failed: int
+    elapsed: float
+    retrans: int
+    why: str = ""
+    cpu: float = float("nan")
+
+
+def run_sipp(target: str, scenario: list[str], rate: float, seconds: float,
+             work: Path) -> Probe:
+    """One SIPp run of rate x seconds calls; killed (a failure) once it falls behind."""
+    calls = max(1, round(rate * seconds))
+    args = ["sipp", target, *scenario, "-i", "127.0.0.1", "-p", str(free_port()),
+            "-mp", str(free_port()), "-r", f"{rate:g}", "-m", str(calls),
+            "-timeout", f"{int(seconds * 3 + 15)}s", "-nostdin", "-max_socket", "10000"]
+    allowed = seconds * 1.15 + 2.0
+    started = time.monotonic()
+    with (work / "sipp.out").open("w+") as out:
+        popen = subprocess.Popen(args, cwd=work, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            popen.wait(allowed)
+        except subprocess.TimeoutExpired:
+            popen.kill()
+            popen.wait()
+            return Probe(rate, seconds, False, 0, 0, time.monotonic() - started, 0,
+                         f"could not keep up (not done after {allowed:.0f} s)")
+        elapsed = time.monotonic() - started
+        out.seek(0)
+        text = out.read()
+
+    def counter(name: str) -> int:
+        found = re.findall(rf"{name}\s*\|\s*\d+\s*\|\s*(\d+)", text)
+        return int(found[-1]) if found else 0
+
+    successful, failed = counter("Successful call"), counter("Failed call")
+    retrans = sum(int(m) for m in re.findall(r"-{2,}>\s+\S*\s*\d+\s+(\d+)", text))
+    why = ""
+    if popen.returncode != 0 or failed or successful < calls:
+        why = f"{failed or calls - successful} failed (sipp exit {popen.returncode})"
+    return Probe(rate, seconds, not why, successful, failed, elapsed, retrans, why)
+
+
+@dataclass
+class Target:
+    name: str
+    label: str
+    scenario: list[str]
+    setup: object  # a callable returning (sipp target "host:port", list of processes)
+    server_proc: int = 0
+    """Index of the process whose CPU is reported."""
+    result: Probe | None = None
+    cpu: float = float("nan")
+    ceiling_reached: bool = True
+    probes: list[Probe] = field(default_factory=list)
+
+
+def attempt(target: Target, work: Path, rate: float, seconds: float) -> Probe:
+    """One run against a freshly started server (no state left over from earlier runs)."""
+    address, procs = target.setup(work)  # type: ignore[operator]
+    try:
+        cpu0 = procs[target.server_proc].cpu_seconds()
+        probe = run_sipp(address, target.scenario, rate, seconds, work)
+        probe.cpu = (procs[target.server_proc].cpu_seconds() - cpu0) / probe.elapsed
+    finally:
+        for proc in procs:
+            proc.stop()
+    target.probes.append(probe)
+    console.log(f"{target.name}: {rate:g}/s for {seconds:g} s -> "
+                f"{'ok' if probe.ok else probe.why}")
+    return probe
+
+
+def find_rate(target: Target, work: Path, duration: float, probe_seconds: float,
+              start: float, budget: float, max_rate: float, refine: bool) -> None:
+    """Short probes step the rate up (doubling, then bisecting) to an upper bound; sustained
+    runs of ``duration`` seconds then step down from it until one has 0 failed calls (and up
+    again with ``refine``). Every run gets a fresh server."""
+    deadline = time.monotonic() + budget
+    lo, hi, rate = 0.0, None, start
+    while True:
+        if attempt(target, work, rate, probe_seconds).ok:
+            lo = rate
+        else:
+            hi = rate
+        if hi is None:
+            if rate * 2 > max_rate:
+                break
+            rate *= 2
+        elif lo == 0.0:
+            rate = hi / 2
+            if rate < 5:
+                return
+        elif hi / lo > 1.2 and time.monotonic() < deadline:
+            rate = round((lo + hi) / 2)
+        else:
+            break
+    target.ceiling_reached = hi is not None
+    # Live transactions build up over Timer J (32 s), so a sustained rate is below a short
+    # probe's: start the sustained runs below it.
+    rate = lo if hi is None else round(lo * 0.6)
+    best: Probe | None = None
+    for _ in range(5):
+        probe = attempt(target, work, rate, duration)
+        if probe.ok:
+            best = probe
+            if hi is None or not refine or rate * 1.2 >= lo:
+                break
+            rate = round(rate * 1.2)
+        else:
+            if best is not None:
+                break
+            rate = round(rate * 0.75)
+    if best is not None:
+        target.result = best
+        target.cpu = best.cpu
+
+
+# ---------------------------------------------------------------------- targets
+
+
+def switchboard_setup(use_uvloop: bool, with_agent: bool,  # type: ignore[no-untyped-def]
+                      stock: bool = False):
+    def setup(work: Path) -> tuple[str, list[Process]]:
+        procs: list[Process] = []
+        agent = None
+        if with_agent:
+            port = free_port("127.0.0.2")
+            uas = spawn(["sipp", "-sn", "uas", "-i", "127.0.0.2", "-p", str(port), "-mp",
+                         str(free_port("127.0.0.2")), "-nostdin", "-max_socket", "10000"],
+                        work / "uas.log")
+            procs.append(uas)
+            wait_udp_listening(port, "127.0.0.2", uas)
+            agent = f"127.0.0.2:{port}"
+        args = [sys.executable, __file__, "--serve", "switchboard"]
+        if agent:
+            args += ["--agent", agent]
+        if use_uvloop:
+            args.append("--serve-uvloop")
+        if stock:
+            args.append("--stock")
+        server, ready = start_ready(args, work, "switchboard")
+        procs.insert(0, server)
+        host, port = ready["udp"]  # type: ignore[misc]
+        setup.passwords = ready["passwords"]  # type: ignore[attr-defined]
+        return f"{host}:{port}", procs
+
+    return setup
+
+
+def raw_setup(use_uvloop: bool):  # type: ignore[no-untyped-def]
+    def setup(work: Path) -> tuple[str, list[Process]]:
+        args = [sys.executable, __file__, "--serve", "raw"]
+        if use_uvloop:
+            args.append("--serve-uvloop")
+        server, ready = start_ready(args, work, "raw")
+        host, port = ready["udp"]  # type: ignore[misc]
+        return f"{host}:{port}", [server]
+
+    return setup
+
+
+def sippy_setup(work: Path) -> tuple[str, list[Process]]:
+    b2bua = shutil.which("b2bua_simple") or str(Path(sys.executable).parent / "b2bua_simple")
+    uas_port = free_port("127.0.0.2")
+    uas = spawn(["sipp", "-sn", "uas", "-i", "127.0.0.2", "-p", str(uas_port), "-mp",
+                 str(free_port("127.0.0.2")), "-nostdin", "-max_socket", "10000"],
+                work / "uas-sippy.log")
+    wait_udp_listening(uas_port, "127.0.0.2", uas)
+    port = free_port()
+    proxy = spawn([b2bua, "-f", "-l", "127.0.0.1", "-p", str(port), "-n",
+                   f"127.0.0.2:{uas_port}"], work / "sippy.log",
+                  env={"SIPLOG_LVL": "WARN"})  # no per-message log lines
+    wait_udp_listening(port, "127.0.0.1", proxy)
+    return f"127.0.0.1:{port}", [proxy, uas]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=30.0,
+                        help="seconds the best rate is sustained (default 30)")
+    parser.add_argument("--quick", action="store_true", help="5 s sustain, 2 s probes")
+    parser.add_argument("--probe", type=float, default=None,
+                        help="seconds per probe while stepping (default 3, 2 with --quick)")
+    parser.add_argument("--uvloop", action="store_true", help="add rows for our server on uvloop")
+    parser.add_argument("--only", default="echo,stock,raw,b2bua,sippy,register",
+                        help="comma-separated targets")
+    parser.add_argument("--max-rate", type=float, default=6400,
+                        help="highest rate probed (SIPp itself is the limit near it)")
+    parser.add_argument("--refine", action="store_true",
+                        help="after a sustained pass, try 20%% higher (longer run)")
+    parser.add_argument("--call-ms", type=int, default=0, help="SIPp -d (call length, ms)")
+    # internal: run one of the servers
+    parser.add_argument("--serve", choices=("switchboard", "raw"), help=argparse.SUPPRESS)
+    parser.add_argument("--ready", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--agent", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-uvloop", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--stock", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve_main(args.serve, args.ready, args.agent, args.serve_uvloop, args.stock)
+        return
+    if shutil.which("sipp") is None:
+        sys.exit("sipp is not installed (apt-get install sip-tester)")
+    duration = 5.0 if args.quick else args.duration
+    probe_seconds = args.probe or (2.0 if args.quick else 3.0)
+    uac = ["-sn", "uac", "-d", str(args.call_ms)]
+    register_setup = switchboard_setup(False, False)
+
+    def register_with_password(work: Path) -> tuple[str, list[Process]]:
+        address, procs = register_setup(work)
+        password = register_setup.passwords["1001"]  # type: ignore[attr-defined]
+        register.scenario[:] = ["-sf", str(SCENARIOS / "register_auth.xml"), "-s", "1001",
+                                "-au", "1001", "-ap", password]
+        return address, procs
+
+    targets = [
+        Target("echo", "(a) calls to 9999, our server", [*uac, "-s", "9999"],
+               switchboard_setup(False, False)),
+        Target("stock", "(a) calls to 9999, default per-source limits", [*uac, "-s", "9999"],
+               switchboard_setup(False, False, stock=True)),
+        Target("raw", "raw asyncio UDP responder", [*uac, "-s", "9999"], raw_setup(False)),
+        Target("b2bua", "(b) B2BUA to a SIPp UAS, our server", [*uac, "-s", AGENT_DID],
+               switchboard_setup(False, True)),
+        Target("sippy", "sippy b2bua_simple to a SIPp UAS", [*uac, "-s", AGENT_DID],
+               sippy_setup),
+    ]
+    if args.uvloop:
+        targets += [
+            Target("echo-uvloop", "(a) calls to 9999, our server, uvloop",
+                   [*uac, "-s", "9999"], switchboard_setup(True, False)),
+            Target("raw-uvloop", "raw responder, uvloop", [*uac, "-s", "9999"],
+                   raw_setup(True)),
+            Target("b2bua-uvloop", "(b) B2BUA, our server, uvloop", [*uac, "-s", AGENT_DID],
+                   switchboard_setup(True, True)),
+        ]
+    register = Target("register", "(c) REGISTER with digest auth, our server", [],
+                      register_with_password)
+    targets.append(register)
+    wanted = set(args.only.split(","))
+    if args.uvloop:
+        wanted |= {f"{name}-uvloop" for name in wanted}
+    targets = [t for t in targets if t.name in wanted]
+    budget = max(10.0, probe_seconds * 8)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="bench-sip-") as tmp:
+        for target in targets:
+            work = Path(tmp) / target.name
+            work.mkdir()
+            find_rate(target, work, duration, probe_seconds, 50.0, budget, args.max_rate,
+                      args.refine)
+    total = time.monotonic() - started
+    show(targets, duration, total, args.call_ms)
+
+
+def show(targets: list[Target], duration: float, total: float, call_ms: int) -> None:
+    by_name = {t.name: t for t in targets}
+
+    def cps(name: str) -> float | None:
+        t = by_name.get(name)
+        return None if t is None or t.result is None else t.result.rate
+
+    reference = {"echo": "raw", "b2bua": "sippy", "echo-uvloop": "raw-uvloop",
+                 "b2bua-uvloop": "sippy"}
+    table = Table(title=f"SIP throughput with 0 failed calls, sustained {duration:g} s "
+                        f"(SIPp -d {call_ms} ms; {os.cpu_count()} CPUs shared by SIPp and "
+                        f"servers; bench {total:.0f} s)")
+    for col in ("target", "calls/s", "calls", "retrans", "server CPU", "vs"):
+        table.add_column(col, justify="left" if col in ("target", "vs") else "right")
+    for t in targets:
+        ratio = ""
+        ref = reference.get(t.name)
+        mine, theirs = cps(t.name), cps(ref) if ref else None
+        if mine and theirs:
+            ratio = f"{mine / theirs:.2f}x {by_name[ref].label}"  # type: ignore[index]
+        r = t.result
+        rate = (f"{r.rate:g}" + ("" if t.ceiling_reached else "+")) if r else "-"
+        table.add_row(t.label, rate, f"{r.successful:,}" if r else "-",
+                      f"{r.retrans:,}" if r else "-",
+                      f"{t.cpu:.0%}" if r and t.cpu == t.cpu else "-", ratio)
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()
