@@ -171,7 +171,7 @@ class Control:
             self._run(lambda c: c.transfer_to_agent(call_id, target))
 
     def _handled_by(self, call_id: str, key: str) -> bool:
-        """Whether the agent has or just had the call (live, wrap-up, or its history)."""
+        """Whether the agent has or had the call (live, in wrap-up, or answered it: the log)."""
         center = self._center()
         agent = center.agents.get(key)
         call = center.calls.get(call_id)
@@ -179,8 +179,10 @@ class Control:
                 (agent is not None and agent.call_id == call_id):
             return True
         return self.scope.session.scalars(
-            self.scope.select(m.Interaction).where(m.Interaction.call_id == call_id,
-                                                   m.Interaction.agent == key)).first() is not None
+            sa.select(m.EventRecord.id).where(
+                self.scope.where(m.EventRecord), m.EventRecord.call_id == call_id,
+                m.EventRecord.agent_id == key, m.EventRecord.type == "CallAnswered")
+        ).first() is not None
 
     def disposition(self, call_id: str, code: str, note: str, agent_id: int | None) -> None:
         """The agent's wrap-up code for a call they handled (one of the tenant's codes)."""
@@ -198,8 +200,9 @@ class Control:
         with self.centers.lock:
             if self.supervising:
                 known = call_id in self._center().calls or self.scope.session.scalars(
-                    self.scope.select(m.Interaction).where(
-                        m.Interaction.call_id == call_id)).first() is not None
+                    sa.select(m.EventRecord.id).where(
+                        self.scope.where(m.EventRecord), m.EventRecord.call_id == call_id)
+                ).first() is not None
             else:
                 own = self._own_key()
                 known = own is not None and self._handled_by(call_id, own)
