@@ -66,7 +66,7 @@ class TransportStats:
 Handler = Callable[[Message, Peer], None]
 
 _COMPACT = {"v": "via", "f": "from", "t": "to", "i": "call-id"}
-_REQUEST_LINE = re.compile(rb"^([A-Za-z0-9.!%*_+`'~-]+) \S+ SIP/2\.0$")
+_REQUEST_LINE = re.compile(rb"^([A-Za-z0-9.!%*_+`'~-]+) \S+ SIP/[0-9]+\.[0-9]+$")
 
 
 def reject_malformed(data: bytes, error: ParseError) -> bytes | None:
@@ -142,8 +142,8 @@ class _Stream(asyncio.Protocol):
         self.peer: Peer | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # (uvloop's transports are not registered as asyncio.Transport subclasses)
+        self.transport = cast(asyncio.Transport, transport)
         host, port = transport.get_extra_info("peername")[:2]
         self.peer = Peer(self.kind, host, port, self)
         self.owner.connections.add(self)
