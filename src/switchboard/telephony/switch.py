@@ -388,10 +388,10 @@ class Switch:
         b.outgoing = self.ua.send_request(request, peer, lambda event: self._b_event(b, event))
         return b
 
-    async def _call_agent(self, a: Leg, extension: str, answer_sdp: bytes,
-                          negotiated: NegotiatedAudio) -> None:
-        """A number routed to an agent: ring the phone, answer the caller when it answers."""
-        assert a.invite is not None
+    def _relay(self, a: Leg, answer_sdp: bytes
+               ) -> tuple[Callable[[Leg], None], Callable[[Leg | None, int], None]]:
+        """Hooks of a back-to-back leg: answer the caller when it answers, fail it when it
+        fails (with the same code, or 480)."""
 
         def answered(b_leg: Leg) -> None:
             if a.ended:
@@ -406,6 +406,13 @@ class Switch:
             self.stats.failed += 1
             self._close(a)
 
+        return answered, failed
+
+    async def _call_agent(self, a: Leg, extension: str, answer_sdp: bytes,
+                          negotiated: NegotiatedAudio) -> None:
+        """A number routed to an agent: ring the phone, answer the caller when it answers."""
+        assert a.invite is not None
+        answered, failed = self._relay(a, answer_sdp)
         b = await self._originate(extension, negotiated.codec, a.invite.request.from_,
                                   answered, failed)
         if b is not None:
@@ -415,20 +422,7 @@ class Switch:
                           negotiated: NegotiatedAudio) -> None:
         """An outbound call through a carrier trunk (answering its digest challenge)."""
         assert a.invite is not None
-
-        def answered(b_leg: Leg) -> None:
-            if a.ended:
-                self._bye(b_leg)
-                return
-            self.media.bridge(a.port, b_leg.port)
-            self._answer_a(a, answer_sdp)
-
-        def failed(b_leg: Leg | None, code: int) -> None:
-            if a.invite is not None and not a.invite.final:
-                a.invite.respond(code if 400 <= code < 700 else 480)
-            self.stats.failed += 1
-            self._close(a)
-
+        answered, failed = self._relay(a, answer_sdp)
         peer = trunk_peer(trunk)
         port = f":{trunk.port}" if trunk.port != 5060 else ""
         target = f"sip:{number}@{trunk.host}{port}"
