@@ -22,7 +22,7 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.engine import Engine
 
-from switchboard.api.errors import install_error_handlers
+from switchboard.api.errors import error_responses, install_error_handlers
 from switchboard.api.metrics import ApiMetrics
 from switchboard.api.routers import (
     agents,
@@ -151,7 +151,8 @@ def create_app(settings: ApiSettings, *, engine: Engine | None = None,
                 the_engine.dispose()
 
     app = FastAPI(title="Switchboard API", version="1", lifespan=lifespan,
-                  description="REST and WebSocket API of the Switchboard contact center.")
+                  description="REST and WebSocket API of the Switchboard contact center.",
+                  responses=error_responses(400, 401, 403, 422, 503))
     install_error_handlers(app)
     app.middleware("http")(api_metrics.middleware)
     for module in (auth, tenants, users, skills, agents, queues, ivr_flows, dids, trunks,

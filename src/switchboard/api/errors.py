@@ -204,8 +204,8 @@ def _on_database(_request: Request, exc: Exception) -> JSONResponse:
 
 def _on_http(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    names = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized",
-             403: "forbidden"}
+    names = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
+             401: "unauthorized", 403: "forbidden"}
     return _body(exc.status_code, names.get(exc.status_code, "http_error"), None, exc.detail,
                  dict(exc.headers) if exc.headers else None)
 
