@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from pydantic import SecretStr
 from sqlalchemy.orm import Session
 
 from switchboard.api.app import create_app
@@ -76,7 +77,8 @@ def queue_stats_latency(agents: int = 1000, requests: int = 2000, *, url: str | 
     with tempfile.TemporaryDirectory() as scratch:
         db_url = url or f"sqlite:///{Path(scratch) / 'bench.db'}"
         token, queue_id = _seed(db_url, agents)
-        settings = ApiSettings(secret_key=secrets.token_urlsafe(32), database_url=db_url)
+        settings = ApiSettings(secret_key=SecretStr(secrets.token_urlsafe(32)),
+                               database_url=db_url)
         app = create_app(settings)
         port = _free_port()
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
