@@ -311,3 +311,10 @@ def test_empty_supported_allow_and_accept_are_no_elements() -> None:
     assert message.headers.parsed(SUPPORTED) == []
     assert message.headers.parsed(ALLOW) == []
     assert message.headers.parsed(ACCEPT) == []
+
+
+def test_cseq_error_names_the_bad_number() -> None:
+    from switchboard.sip.values import parse_cseq
+
+    with pytest.raises(ParseError, match="CSeq sequence number 'abc' is not a non-negative"):
+        parse_cseq("abc OPTIONS")

@@ -17,12 +17,16 @@ def invite(port: int, branch: str, method: str = "INVITE") -> bytes:
             f"Call-ID: {branch}@test\r\nCSeq: 1 {method}\r\nContent-Length: 0\r\n\r\n").encode()
 
 
-async def exchange(ua_setup: int, messages: list[bytes], wait: float) -> list[bytes]:
+async def exchange(ua_setup: int, messages: list[bytes], wait: float,
+                   answer: bool = False) -> list[bytes]:
     transport = SipTransport(lambda m, p: None)
     host, port = await transport.listen_udp("127.0.0.1", 0)
     ua = UserAgent(transport, max_transactions_per_source=ua_setup)
     held: list[ServerTx] = []
-    ua.on_request = held.append  # never answers: the transactions stay open
+    if answer:
+        ua.on_request = lambda stx: stx.respond(200)
+    else:
+        ua.on_request = held.append  # never answers: the transactions stay open
     client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     client.bind(("127.0.0.1", 0))
     client.setblocking(False)
@@ -55,3 +59,11 @@ def test_unknown_method_gets_405_with_allow() -> None:
     replies = asyncio.run(exchange(10, [invite(1, "m1", "FROBNICATE")], 0.3))
     assert replies and replies[0].startswith(b"SIP/2.0 405 ")
     assert b"Allow: INVITE\r\n" in replies[0] and b"Allow: REFER\r\n" in replies[0]
+
+
+def test_answered_transactions_do_not_count_against_the_cap() -> None:
+    """A finished transaction lingers 32 s (Timer J/K) but holds nothing of ours: a carrier
+    sending everything from one address must not be throttled by it."""
+    messages = [invite(1, f"o{i}", "OPTIONS") for i in range(8)]
+    replies = asyncio.run(exchange(3, messages, 0.5, answer=True))
+    assert sorted(r.split(b" ", 2)[1] for r in replies) == [b"200"] * 8

@@ -227,6 +227,9 @@ def parse_cseq(text: str) -> CSeq:
     s = Scanner(text, "CSeq")
     s.skip_ws()
     digits = s.take_while(frozenset("0123456789"))
+    if not digits:
+        word = text.strip(" \t").split(" ", 1)[0].split("\t", 1)[0]
+        raise ParseError(f"CSeq sequence number {word!r} is not a non-negative integer")
     number = parse_uint(digits, UINT32_MAX, "CSeq sequence number")
     if not s.skip_ws():
         raise s.error("expected whitespace between the sequence number and the method")

@@ -70,6 +70,8 @@ class ServerTx:
     to_tag: str = field(default_factory=new_tag)
     """The To tag of every response we send to this request (one dialog, one tag)."""
     final: bool = False
+    counted: bool = False
+    """Whether this transaction counts against its source's cap (until its final response)."""
     on_ack: Callable[[Request], None] | None = None
     on_cancel: Callable[[], None] | None = None
 
@@ -126,7 +128,7 @@ class UserAgent:
         self.stray_responses = 0
         self.max_transactions_per_source = max_transactions_per_source
         self.per_source: dict[str, int] = {}
-        """Open server transactions per source host."""
+        """Server transactions per source host still waiting for our final response."""
         self.refused_overload = 0
         self._2xx: dict[int, tuple[ServerTx, Response, float, asyncio.TimerHandle | None]] = {}
         transport.handler = self.receive
@@ -201,6 +203,7 @@ class UserAgent:
         stx = ServerTx(self, tx, request, peer)
         self.server[key] = stx
         self.per_source[peer.host] = self.per_source.get(peer.host, 0) + 1
+        stx.counted = True
         if method == "CANCEL":
             self._cancel(stx, key)
             return
@@ -259,7 +262,20 @@ class UserAgent:
 
     # ------------------------------------------------------------------ server side
 
+    def _uncount(self, stx: ServerTx) -> None:
+        """The transaction no longer counts against its source (answered, or gone)."""
+        if not stx.counted:
+            return
+        stx.counted = False
+        left = self.per_source.get(stx.peer.host, 1) - 1
+        if left > 0:
+            self.per_source[stx.peer.host] = left
+        else:
+            self.per_source.pop(stx.peer.host, None)
+
     def _respond(self, stx: ServerTx, response: Response) -> None:
+        if response.status_code >= 200:
+            self._uncount(stx)  # a finished transaction holds no application state
         stx.tx.send_response(response, self.now())
         self._pump_server(stx)
         if (isinstance(stx.tx, InviteServerTransaction) and 200 <= response.status_code < 300):
@@ -307,12 +323,9 @@ class UserAgent:
         while (event := tx.next_event()) is not None:
             if isinstance(event, AckReceived):
                 self._ack_2xx(event.request)
-            elif isinstance(event, Terminated) and self.server.pop(tx.key, None) is not None:
-                left = self.per_source.get(stx.peer.host, 1) - 1
-                if left > 0:
-                    self.per_source[stx.peer.host] = left
-                else:
-                    self.per_source.pop(stx.peer.host, None)
+            elif isinstance(event, Terminated):
+                self.server.pop(tx.key, None)
+                self._uncount(stx)
         self._rearm(tx, lambda: self._pump_server(stx))
 
     # ------------------------------------------------------------------ client side
