@@ -154,13 +154,14 @@ def test_settings_refuse_unsafe_defaults(monkeypatch: pytest.MonkeyPatch) -> Non
     with pytest.raises(ValidationError, match="secret_key: required"):
         ApiSettings()
     with pytest.raises(ValidationError, match="at least 32"):
-        ApiSettings(secret_key="short")
+        ApiSettings.model_validate({"secret_key": "short"})
     with pytest.raises(ValidationError, match="cookie_secure"):
-        ApiSettings(secret_key="k" * 40, cookie_secure=False)
+        ApiSettings.model_validate({"secret_key": "k" * 40, "cookie_secure": False})
     with pytest.raises(ValidationError, match="admin_password"):
-        ApiSettings(secret_key="k" * 40, admin_username="root", admin_password="short")
+        ApiSettings.model_validate({"secret_key": "k" * 40, "admin_username": "root",
+                                    "admin_password": "short"})
     with pytest.raises(ValidationError, match="colour"):
-        ApiSettings(secret_key="k" * 40, colour="red")
+        ApiSettings.model_validate({"secret_key": "k" * 40, "colour": "red"})
     demo = ApiSettings(demo=True, cookie_secure=False)
     assert demo.secret_key is not None and len(demo.secret()) >= 32
     monkeypatch.setenv("SWITCHBOARD_SECRET_KEY", "e" * 40)

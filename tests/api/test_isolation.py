@@ -156,8 +156,10 @@ def two_tenants(world: World) -> Iterator[tuple[World, Objects, Objects]]:
     world.state.update_interactions()
     assert world.state.webhooks.enqueue() > 0
     with world.engine.connect() as connection:
-        b.ids["delivery"] = connection.execute(sa.select(m.WebhookDelivery.id).where(
+        delivery = connection.execute(sa.select(m.WebhookDelivery.id).where(
             m.WebhookDelivery.webhook_id == b.ids["webhook"])).scalars().first()
+    assert delivery is not None
+    b.ids["delivery"] = delivery
     yield world, a, b
 
 

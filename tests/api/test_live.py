@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from starlette.websockets import WebSocketDisconnect
 
@@ -31,7 +33,7 @@ def test_agent_sees_own_offers_and_supervisor_sees_the_tenant(world: World) -> N
             center.call_arrived("c-me", caller="+15550010", tenant="acme")
             center.enqueue("c-me", "aa-support")  # offered to our agent
         centers.flush()
-        seen = []
+        seen: list[dict[str, Any]] = []
         while not any(m["type"] == "event" and m["event"]["type"] == "CallOffered"
                       for m in seen):
             seen.append(mine.receive_json())
@@ -39,7 +41,7 @@ def test_agent_sees_own_offers_and_supervisor_sees_the_tenant(world: World) -> N
         assert all("aa-agent" in (e.get("agent_id"), e.get("from_agent")) for e in events)
         assert [e["call_id"] for e in events if e["type"] == "CallOffered"] == ["c-me"]
         assert all(m["tenant"] == "acme" for m in seen)
-        wall_seen = []
+        wall_seen: list[dict[str, Any]] = []
         while len([m for m in wall_seen if m["type"] == "event"
                    and m["event"]["type"] == "CallOffered"]) < 2:
             wall_seen.append(wall.receive_json())

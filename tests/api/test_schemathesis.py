@@ -85,7 +85,7 @@ def _run(case: Any, headers: dict[str, str]) -> None:
 def _test(backend: str) -> Callable[..., None]:
     fixture = f"{backend}_api"
 
-    @_schema(backend).parametrize()
+    @_schema(backend).parametrize()  # type: ignore[untyped-decorator]
     @HYPOTHESIS
     def test(case: Any, request: pytest.FixtureRequest) -> None:
         _run(case, request.getfixturevalue(fixture))
