@@ -65,7 +65,7 @@ def start_server(tmp: Path, *extra: str) -> DemoServer:
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "switchboard", "serve", "--demo", "--sip-port", "0",
-             "--data", str(data), *extra],
+             "--http-port", "0", "--data", str(data), *extra],
             stdout=out, stderr=subprocess.STDOUT)
     ready = data / "ready.json"
     deadline = time.monotonic() + 30

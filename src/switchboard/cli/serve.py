@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -24,9 +23,7 @@ from switchboard.sip import ParseError, SipURI
 from switchboard.telephony.directory import Directory
 
 if TYPE_CHECKING:
-    from switchboard.core.center import ContactCenter
-    from switchboard.telephony.center_port import TelephonyPort
-    from switchboard.telephony.switch import Switch
+    pass
 
 DEMO_SCENARIO = "demo-center.yaml"
 
@@ -84,6 +81,8 @@ def serve_command(
     trunk: Annotated[list[str] | None, typer.Option(
         help="A carrier trunk: NAME=sip:user:password@host:port[;register] (repeatable; the "
              "first carries outbound calls).")] = None,
+    http_port: Annotated[int, typer.Option(help="REST/WebSocket API port (0 picks a free "
+                                                "one, -1 turns the API off).")] = 8000,
     uvloop: Annotated[bool, typer.Option(help="Run on uvloop (faster) when it is installed.")]
     = True,
     phone: Annotated[list[str] | None, typer.Option(
@@ -132,98 +131,16 @@ def serve_command(
         except ImportError:
             pass
     try:
-        run(_serve_demo(directory, passwords, host, sip_port, tls_port, ws_port, data,
-                        duration))
+        from switchboard.demo import DemoOptions, run_demo
+
+        run(run_demo(DemoOptions(directory=directory, passwords=passwords, host=host,
+                                 sip_port=sip_port, tls_port=tls_port, ws_port=ws_port,
+                                 http_port=None if http_port < 0 else http_port, data=data,
+                                 duration=duration), Console()))
     except OSError as exc:
         err.print(f"[red]error:[/red] cannot listen: {exc.strerror or exc} (is another server "
                   f"on port {sip_port}? use --sip-port)", highlight=False)
         raise typer.Exit(2) from None
-
-
-async def _serve_demo(directory: Directory, passwords: dict[str, str], host: str,
-                      sip_port: int, tls_port: int | None, ws_port: int | None, data: Path,
-                      duration: float | None) -> None:
-    from switchboard.telephony.server import ServerSettings, serve_forever, start, write_ready
-
-    settings = ServerSettings(host=host, sip_port=sip_port, tls_port=tls_port,
-                              ws_port=ws_port, data=data)
-    server = await start(settings, directory)
-    data.mkdir(parents=True, exist_ok=True)
-    center, recovery_note, close_log = _demo_center(server.switch, data)
-    lines = [f"{ext} {password}" for ext, password in passwords.items()]
-    agents_file = data / "demo-agents.txt"
-    agents_file.write_text("# extension password (realm switchboard)\n" + "\n".join(lines)
-                           + "\n")
-    agents_file.chmod(0o600)
-    console = Console()
-    addresses = server.transport.addresses
-    console.print("[bold]Switchboard demo center[/bold]: SIP on "
-                  + ", ".join(f"{kind} {h}:{p}" for kind, (h, p) in addresses.items()))
-    console.print("Echo test: call [bold]9999[/bold]. Support queue: call [bold]8000[/bold] "
-                  f"(agents {', '.join(center.queues['support'].members)} take its calls "
-                  "once their phones register).")
-    if recovery_note:
-        console.print(recovery_note)
-    console.print(f"Agents' phones register as (also in {agents_file}):")
-    for ext, password in passwords.items():
-        console.print(f"  {ext}  password {password}")
-    from switchboard.telephony.trunks import TrunkRegistration
-
-    registrations = [TrunkRegistration(server.ua, t) for t in directory.trunks.values()
-                     if t.register]
-    for registration in registrations:
-        registration.start()
-    write_ready(server, data / "ready.json")
-    try:
-        await serve_forever(server, duration=duration)
-    finally:
-        for registration in registrations:
-            await registration.stop()
-        close_log()
-    console.print("server stopped")
-
-
-def _demo_center(switch: Switch, data: Path) -> tuple[ContactCenter, str, Callable[[], None]]:
-    """The demo's center: a support queue served by agents 1001-1005, its events stored."""
-    import os
-
-    from switchboard.core.agents import Agent
-    from switchboard.core.center import ContactCenter
-    from switchboard.core.clock import RealClock
-    from switchboard.core.queues import QueueConfig
-    from switchboard.store.db import URL_ENV, create_engine, migrate
-    from switchboard.store.eventlog import DurableEventLog
-    from switchboard.telephony.directory import Route
-
-    engine = create_engine(os.environ.get(URL_ENV) or f"sqlite:///{data / 'switchboard.db'}")
-    migrate(engine)
-    log = DurableEventLog(engine)
-    agents = [ext for ext in switch.directory.users]
-
-    def build(port: TelephonyPort) -> ContactCenter:
-        def factory(sink: DurableEventLog) -> ContactCenter:
-            center = ContactCenter(clock=RealClock(), port=port, sink=sink)
-            center.add_queue(QueueConfig(queue_id="support", name="Support", ring_timeout=15,
-                                         wrap_up=5, sl_seconds=20))
-            for ext in agents:
-                center.add_agent(Agent(ext, queues=("support",)))
-            return center
-
-        recovery = log.rebuild(factory)
-        notes.append(f"event log: {recovery.replayed} events replayed"
-                     + (f", {len(recovery.closed_calls)} calls closed after a restart"
-                        if recovery.closed_calls else ""))
-        return recovery.center
-
-    notes: list[str] = []
-    switch.directory.dids.setdefault("8000", Route("queue", "support"))
-    center = switch.attach_center(build)
-
-    def close() -> None:
-        log.close()
-        engine.dispose()
-
-    return center, "; ".join(notes), close
 
 
 def _simulate(scenario: Path | None, speed: float, duration: float | None, seed: int,

@@ -398,6 +398,8 @@ class DurableEventLog:
         state = LiveState()
         replayed = 0
         for logged in replay(self.engine):
+            if self.tenant and logged.tenant != self.tenant:
+                continue  # another tenant's center recovers its own calls and agents
             state.apply(logged.event)
             replayed += 1
             if notify:

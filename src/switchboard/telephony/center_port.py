@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -49,8 +51,9 @@ class CenterCall:
 class CenterDriver:
     """Runs the center's timers on the asyncio loop."""
 
-    def __init__(self, center: ContactCenter) -> None:
+    def __init__(self, center: ContactCenter, lock: threading.RLock) -> None:
         self.center = center
+        self.lock = lock
         self._handle: asyncio.TimerHandle | None = None
 
     def kick(self) -> None:
@@ -66,48 +69,74 @@ class CenterDriver:
 
     def _fire(self) -> None:
         self._handle = None
-        try:
-            self.center.handle_timer(self.center.clock.now())
-        except CoreError:
-            log.exception("center timer failed")
-        self.kick()
+        with self.lock:
+            try:
+                self.center.handle_timer(self.center.clock.now())
+            except CoreError:
+                log.exception("center timer failed")
+            self.kick()
 
 
 class TelephonyPort:
-    """:class:`~switchboard.core.ports.CallControl` over SIP legs and media ports."""
+    """:class:`~switchboard.core.ports.CallControl` over SIP legs and media ports.
+
+    The core is not thread-safe: every use of the center holds :attr:`lock` (the API, which
+    drives the same center from worker threads, shares it). Commands the center gives from
+    another thread are carried out on the event loop.
+    """
 
     def __init__(self, switch: Switch) -> None:
         self.switch = switch
         self.calls: dict[str, CenterCall] = {}
         self.center: ContactCenter | None = None
         self.driver: CenterDriver | None = None
+        self.lock = threading.RLock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread = 0
 
     def attach(self, center: ContactCenter) -> None:
-        """Use ``center`` (built with this port)."""
+        """Use ``center`` (built with this port); call from the event loop."""
         self.center = center
-        self.driver = CenterDriver(center)
+        self.driver = CenterDriver(center, self.lock)
+        self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
+
+    def share_lock(self, lock: threading.RLock) -> None:
+        """Use another component's lock for the center (the API's CenterService lock)."""
+        self.lock = lock
+        if self.driver is not None:
+            self.driver.lock = lock
+
+    def _elsewhere(self, method: Callable[..., None], *args: str) -> bool:
+        """True (after scheduling it on the loop) when called off the event loop's thread."""
+        if self._loop is None or threading.get_ident() == self._loop_thread:
+            return False
+        self._loop.call_soon_threadsafe(method, *args)
+        return True
 
     # -------------------------------------------------------------- from the network
 
     def act(self, what: str, *args: str) -> None:
         """Tell the center something happened; a refusal is logged, never raised."""
         assert self.center is not None and self.driver is not None
-        try:
-            getattr(self.center, what)(*args)
-        except CoreError as exc:
-            log.info("center refused %s%s: %s", what, args, exc)
-        self.driver.kick()
+        with self.lock:
+            try:
+                getattr(self.center, what)(*args)
+            except CoreError as exc:
+                log.info("center refused %s%s: %s", what, args, exc)
+            self.driver.kick()
 
     def caller_queued(self, call: CenterCall, caller: str, entry: str, queue_id: str) -> None:
         """A caller reached a queue number."""
         assert self.center is not None
         self.calls[call.call_id] = call
-        try:
-            self.center.call_arrived(call.call_id, caller=caller, entry=entry)
-        except CoreError as exc:
-            log.warning("call %s refused by the center: %s", call.call_id, exc)
-            return
-        self.act("enqueue", call.call_id, queue_id)
+        with self.lock:
+            try:
+                self.center.call_arrived(call.call_id, caller=caller, entry=entry)
+            except CoreError as exc:
+                log.warning("call %s refused by the center: %s", call.call_id, exc)
+                return
+            self.act("enqueue", call.call_id, queue_id)
 
     def leg_ended(self, leg: Leg) -> None:
         """A BYE (or a failure) ended ``leg``."""
@@ -144,6 +173,8 @@ class TelephonyPort:
 
     def ring_agent(self, call_id: str, agent_id: str) -> None:
         """Ring the agent's phone with a back-to-back INVITE."""
+        if self._elsewhere(self.ring_agent, call_id, agent_id):
+            return
         call = self.calls.get(call_id)
         if call is None:
             return
@@ -152,6 +183,8 @@ class TelephonyPort:
 
     def stop_ringing(self, call_id: str, agent_id: str) -> None:
         """CANCEL the agent leg that is still ringing."""
+        if self._elsewhere(self.stop_ringing, call_id, agent_id):
+            return
         call = self.calls.get(call_id)
         if call is None or call.agent is None:
             return
@@ -160,6 +193,8 @@ class TelephonyPort:
 
     def bridge(self, call_id: str, agent_id: str) -> None:
         """Connect caller and agent media."""
+        if self._elsewhere(self.bridge, call_id, agent_id):
+            return
         call = self.calls.get(call_id)
         if call is None or call.agent is None:
             return
@@ -168,6 +203,8 @@ class TelephonyPort:
 
     def hold(self, call_id: str) -> None:
         """The caller hears the loop while held."""
+        if self._elsewhere(self.hold, call_id):
+            return
         call = self.calls.get(call_id)
         if call is not None:
             call.caller.port.partner = None
@@ -176,15 +213,21 @@ class TelephonyPort:
 
     def resume(self, call_id: str) -> None:
         """Back to the agent."""
+        if self._elsewhere(self.resume, call_id):
+            return
         self.bridge(call_id, "")
 
     def originate(self, call_id: str, number: str, agent_id: str) -> None:
         """Callbacks need an outbound trunk; without one the callback cannot be placed."""
+        if self._elsewhere(self.originate, call_id, number, agent_id):
+            return
         log.warning("callback %s to %s: no outbound trunk configured", call_id, number)
         self.hang_up(call_id)
 
     def hang_up(self, call_id: str) -> None:
         """End every leg of the call."""
+        if self._elsewhere(self.hang_up, call_id):
+            return
         call = self.calls.pop(call_id, None)
         if call is None:
             return
