@@ -27,12 +27,14 @@ from sqlalchemy.orm import Session
 from switchboard.core.agents import Agent
 from switchboard.core.center import ContactCenter
 from switchboard.core.clock import RealClock
+from switchboard.core.errors import ConfigError
 from switchboard.core.queues import QueueConfig
+from switchboard.store.config import load_config
 from switchboard.store.credentials import hash_password, new_token
 from switchboard.store.db import URL_ENV, create_engine, migrate
 from switchboard.store.eventlog import DurableEventLog
 from switchboard.store.models import Agent as AgentRow
-from switchboard.store.models import AgentQueue, ApiToken, Queue, Role, Tenant, User
+from switchboard.store.models import AgentQueue, ApiToken, Did, Queue, Role, Tenant, User
 from switchboard.telephony.center_port import TelephonyPort
 from switchboard.telephony.directory import Directory, Route
 from switchboard.telephony.server import Server, ServerSettings, serve_forever, start
@@ -54,6 +56,9 @@ class DemoOptions:
     http_port: int | None = 8000
     data: Path = field(default_factory=lambda: Path("data"))
     duration: float | None = None
+    config: Path | None = None
+    """A configuration directory (store.config layout) loaded before start; None: the demo."""
+    tenant: str = "demo"
 
 
 def _seed(engine: Engine, agents: list[str]) -> str:
@@ -88,10 +93,33 @@ def _seed(engine: Engine, agents: list[str]) -> str:
     return token
 
 
+def _token(engine: Engine, tenant: str) -> str:
+    """A fresh API token for the tenant's ``supervisor`` user (created if missing)."""
+    with Session(engine) as session:
+        row = session.scalar(select(Tenant).where(Tenant.slug == tenant))
+        assert row is not None
+        user = session.scalar(select(User).where(User.username == f"{tenant}-supervisor"))
+        if user is None:
+            user = User(username=f"{tenant}-supervisor", role=Role.TENANT_ADMIN,
+                        tenant_id=row.id, password_hash=hash_password(new_token()[0]))
+            session.add(user)
+            session.flush()
+        token, prefix, token_hash = new_token()
+        session.add(ApiToken(user_id=user.id, name="serve", prefix=prefix,
+                             token_hash=token_hash))
+        session.commit()
+    return token
+
+
 def _center(port: TelephonyPort, log: DurableEventLog, agents: list[str],
-            notes: list[str]) -> ContactCenter:
+            notes: list[str], *, from_store: tuple[Engine, str] | None = None) -> ContactCenter:
     def factory(sink: DurableEventLog) -> ContactCenter:
         center = ContactCenter(clock=RealClock(), port=port, sink=sink)
+        if from_store is not None:
+            from switchboard.api.services.center import load_center
+
+            load_center(from_store[0], from_store[1], center)
+            return center
         center.add_queue(QueueConfig(queue_id="support", name="Support", tenant=TENANT,
                                      ring_timeout=15, wrap_up=5, sl_seconds=20))
         for ext in agents:
@@ -147,31 +175,64 @@ def _write_ready(path: Path, addresses: dict[str, tuple[str, int]]) -> None:
     tmp.replace(path)
 
 
+def directory_from_store(engine: Engine, tenant: str, directory: Directory) -> None:
+    """Add a tenant's agents (phones, with their HA1) and DIDs from the store to ``directory``."""
+    with Session(engine) as session:
+        row = session.scalar(select(Tenant).where(Tenant.slug == tenant))
+        if row is None:
+            raise ConfigError(f"no tenant {tenant!r} in the database")
+        agents = session.scalars(select(AgentRow).where(AgentRow.tenant_id == row.id,
+                                                         AgentRow.active)).all()
+        keys = {}
+        for agent in agents:
+            directory.add_hashed_user(agent.extension, agent.sip_ha1,
+                                      username=agent.sip_username or agent.key,
+                                      name=agent.name, agent_id=agent.key)
+            keys[agent.key] = agent.extension
+        for did in session.scalars(select(Did).where(Did.tenant_id == row.id)).all():
+            kind = did.entry_kind.value
+            if kind == "agent":
+                if did.entry in keys:
+                    directory.dids[did.number] = Route("agent", keys[did.entry])
+            else:
+                directory.dids[did.number] = Route(kind, did.entry)
+
+
 async def run_demo(options: DemoOptions, console: Console) -> None:
-    """Run the demo center until SIGINT/SIGTERM (or ``options.duration`` seconds)."""
+    """Run the center until SIGINT/SIGTERM (or ``options.duration`` seconds): the demo, or the
+    configuration directory given in the options."""
     data = options.data
     data.mkdir(parents=True, exist_ok=True)
     directory = options.directory
+    engine = create_engine(os.environ.get(URL_ENV) or f"sqlite:///{data / 'switchboard.db'}")
+    migrate(engine)
+    tenant = TENANT if options.config is None else options.tenant
+    from_store: tuple[Engine, str] | None = None
+    if options.config is not None:
+        summary = load_config(engine, options.config, tenant=tenant)
+        directory_from_store(engine, tenant, directory)
+        from_store = (engine, tenant)
+        console.print(f"configuration loaded from {options.config}: {summary}")
     server: Server = await start(ServerSettings(host=options.host, sip_port=options.sip_port,
                                                 tls_port=options.tls_port,
                                                 ws_port=options.ws_port, data=data),
                                  directory)
-    engine = create_engine(os.environ.get(URL_ENV) or f"sqlite:///{data / 'switchboard.db'}")
-    migrate(engine)
-    log = DurableEventLog(engine, tenant=TENANT)
+    log = DurableEventLog(engine, tenant=tenant)
     notes: list[str] = []
-    directory.dids.setdefault("8000", Route("queue", "support"))
+    if options.config is None:
+        directory.dids.setdefault("8000", Route("queue", "support"))
     center = server.switch.attach_center(
-        lambda port: _center(port, log, list(directory.users), notes))
+        lambda port: _center(port, log, list(directory.users), notes, from_store=from_store))
     addresses = dict(server.transport.addresses)
     api: _ApiServer | None = None
     token = ""
     if options.http_port is not None:
         from switchboard.api import ApiSettings, create_app
 
-        token = _seed(engine, list(directory.users))
+        token = _seed(engine, list(directory.users)) if options.config is None else \
+            _token(engine, tenant)
         app = create_app(ApiSettings(demo=True, migrate=False), engine=engine,
-                         centers={TENANT: center}, port=server.switch.port,
+                         centers={tenant: center}, port=server.switch.port,
                          clock=RealClock())
         api = _ApiServer(app, options.host, options.http_port)
         addresses["http"] = await api.start()
@@ -181,22 +242,29 @@ async def run_demo(options: DemoOptions, console: Console) -> None:
     agents_file.write_text("# extension password (realm switchboard)\n" + "".join(
         f"{ext} {password}\n" for ext, password in options.passwords.items()))
     agents_file.chmod(0o600)
-    console.print("[bold]Switchboard demo center[/bold]: "
+    title = "Switchboard demo center" if options.config is None else f"Switchboard ({tenant})"
+    console.print(f"[bold]{title}[/bold]: "
                   + ", ".join(f"{kind} {h}:{p}" for kind, (h, p) in addresses.items()))
-    console.print("Echo test: call [bold]9999[/bold]. Support queue: call [bold]8000[/bold] "
-                  f"(agents {', '.join(center.queues['support'].members)} take its calls "
-                  "once their phones register).")
+    if options.config is None:
+        console.print("Echo test: call [bold]9999[/bold]. Support queue: call [bold]8000[/bold]"
+                      f" (agents {', '.join(center.queues['support'].members)} take its calls "
+                      "once their phones register).")
+    else:
+        console.print(f"tenant {tenant}: queues {', '.join(center.queues)}; numbers "
+                      + ", ".join(f"{n} -> {r.kind}:{r.target}" for n, r in
+                                  directory.dids.items()))
     for note in notes:
         console.print(note)
     if api is not None:
         (data / "demo-api-token.txt").write_text(token + "\n")
         (data / "demo-api-token.txt").chmod(0o600)
         host, port = addresses["http"]
-        console.print(f"API: http://{host}:{port}/docs ; supervisor token (tenant demo) in "
+        console.print(f"API: http://{host}:{port}/docs ; supervisor token (tenant {tenant}) in "
                       f"{data / 'demo-api-token.txt'}:\n  {token}")
-    console.print(f"Agents' phones register as (also in {agents_file}):")
-    for ext, password in options.passwords.items():
-        console.print(f"  {ext}  password {password}")
+    if options.passwords:
+        console.print(f"Agents' phones register as (also in {agents_file}):")
+        for ext, password in options.passwords.items():
+            console.print(f"  {ext}  password {password}")
     registrations = [TrunkRegistration(server.ua, t) for t in directory.trunks.values()
                      if t.register]
     for registration in registrations:

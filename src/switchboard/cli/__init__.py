@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from switchboard.cli.config import config_app
 from switchboard.cli.serve import serve_command
 from switchboard.cli.simulate import simulate_command
 from switchboard.cli.staff import staff_command
@@ -18,6 +19,7 @@ app = typer.Typer(
 app.command("serve")(serve_command)
 app.command("simulate")(simulate_command)
 app.command("staff")(staff_command)
+app.add_typer(config_app, name="config")
 
 
 @app.command()

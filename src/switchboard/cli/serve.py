@@ -15,11 +15,13 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 
+from switchboard.core.errors import ConfigError
 from switchboard.core.events import AgentState
 from switchboard.sim.engine import Simulation
 from switchboard.sim.report import clock_label
 from switchboard.sim.scenario import load, parse_clock
 from switchboard.sip import ParseError, SipURI
+from switchboard.store.errors import StoreError
 from switchboard.telephony.directory import Directory
 
 if TYPE_CHECKING:
@@ -58,6 +60,11 @@ def _dashboard(sim: Simulation, start: float, speed: float) -> Group:
 def serve_command(
     demo: Annotated[bool, typer.Option(help="Run the demo center: agents 1001-1005, echo test "
                                             "on 9999.")] = False,
+    config: Annotated[Path | None, typer.Option(
+        help="Load this configuration directory (queues.yaml, agents.yaml, dids.yaml, ...) "
+             "into the store and serve it.")] = None,
+    tenant: Annotated[str, typer.Option(help="The tenant a --config directory is for.")]
+    = "default",
     sip_port: Annotated[int, typer.Option(help="SIP port (UDP and TCP); 0 picks a free one.")]
     = 5060,
     tls_port: Annotated[int | None, typer.Option(help="SIP over TLS port (self-signed "
@@ -94,14 +101,15 @@ def serve_command(
     if simulate or scenario is not None:
         _simulate(scenario, speed, duration, seed, err)
         return
-    if not demo:
-        err.print("[red]error:[/red] nothing to serve: the center's configuration comes from "
-                  "the store, which is not built yet; use `switchboard serve --demo` (SIP "
-                  "server with demo agents) or `switchboard serve --simulate`", highlight=False)
+    if not demo and config is None:
+        err.print("[red]error:[/red] nothing to serve: give `--config DIR` (a configuration "
+                  "directory: queues.yaml, agents.yaml, dids.yaml), or use `switchboard serve "
+                  "--demo` (demo agents, echo test) or `switchboard serve --simulate`",
+                  highlight=False)
         raise typer.Exit(2)
     from switchboard.telephony.directory import Route, demo_directory
 
-    directory, passwords = demo_directory()
+    directory, passwords = demo_directory() if config is None else (Directory(), {})
     try:
         for item in did or []:
             number, _, route = item.partition("=")
@@ -136,7 +144,10 @@ def serve_command(
         run(run_demo(DemoOptions(directory=directory, passwords=passwords, host=host,
                                  sip_port=sip_port, tls_port=tls_port, ws_port=ws_port,
                                  http_port=None if http_port < 0 else http_port, data=data,
-                                 duration=duration), Console()))
+                                 duration=duration, config=config, tenant=tenant), Console()))
+    except (ConfigError, StoreError) as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
     except OSError as exc:
         err.print(f"[red]error:[/red] cannot listen: {exc.strerror or exc} (is another server "
                   f"on port {sip_port}? use --sip-port)", highlight=False)

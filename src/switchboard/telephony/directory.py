@@ -22,6 +22,10 @@ class User:
     """HA1 per algorithm ("MD5", "SHA-256")."""
     static_contact: str | None = None
     """A fixed contact (a phone that does not register, or a load-test UAS)."""
+    username: str = ""
+    """The digest user name (the extension when empty)."""
+    agent_id: str = ""
+    """The contact-center agent who works on this phone (the extension when empty)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,9 +80,37 @@ class Directory:
         self.users[extension] = user
         return user
 
+    def add_hashed_user(self, extension: str, ha1: str, *, username: str = "", name: str = "",
+                        agent_id: str = "") -> User:
+        """Add a user whose password is known only as an HA1 (MD5: 32 hex, SHA-256: 64)."""
+        algorithm = "MD5" if len(ha1) == 32 else "SHA-256"
+        user = User(extension, name or extension, {algorithm: ha1} if ha1 else {},
+                    username=username, agent_id=agent_id)
+        self.users[extension] = user
+        return user
+
+    def user_by_username(self, username: str) -> User | None:
+        """The user a digest user name belongs to."""
+        user = self.users.get(username)
+        if user is not None and (not user.username or user.username == username):
+            return user
+        return next((u for u in self.users.values() if u.username == username), None)
+
+    def extension_of_agent(self, agent_id: str) -> str:
+        """The extension of the phone an agent works on."""
+        for user in self.users.values():
+            if (user.agent_id or user.extension) == agent_id:
+                return user.extension
+        return agent_id
+
+    def agent_of_extension(self, extension: str) -> str:
+        """The agent who works on an extension's phone."""
+        user = self.users.get(extension)
+        return (user.agent_id or user.extension) if user is not None else extension
+
     def ha1(self, username: str, realm: str, algorithm: str) -> str | None:
         """The lookup the digest verifier calls (None for an unknown user)."""
-        user = self.users.get(username)
+        user = self.user_by_username(username)
         if user is None or realm != self.realm:
             return None
         return user.ha1.get(algorithm)

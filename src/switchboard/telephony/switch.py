@@ -140,7 +140,7 @@ class Switch:
 
     def _registration_changed(self, aor: str, live: bool) -> None:
         if self.port is not None:
-            self.port.registered(aor, live)
+            self.port.registered(self.directory.agent_of_extension(aor), live)
 
     # ------------------------------------------------------------------ dispatch
 
@@ -212,9 +212,11 @@ class Switch:
         return None
 
     def _register(self, stx: ServerTx) -> None:
-        user = self._verify(stx, proxy=False)
-        if user is None:
+        username = self._verify(stx, proxy=False)
+        if username is None:
             return
+        found = self.directory.user_by_username(username)
+        user = found.extension if found is not None else username
         self.registrar.authenticate = lambda request, aor: user  # verified just above
         response = self.registrar.handle(stx.request, (stx.peer.transport, stx.peer.host,
                                                        stx.peer.port), self.ua.now(),
@@ -451,7 +453,8 @@ class Switch:
 
         codec = Codec("PCMU", 8000, call.caller.port.payload_type) \
             if call.caller.port.payload_type == 0 else Codec("PCMA", 8000, 8)
-        call.agent = await self._originate(agent_id, codec, call.caller.invite.request.from_,
+        extension = self.directory.extension_of_agent(agent_id)
+        call.agent = await self._originate(extension, codec, call.caller.invite.request.from_,
                                            answered, failed)
 
     def cancel_leg(self, leg: Leg) -> None:
