@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 from pathlib import Path
@@ -48,10 +49,11 @@ def test_reinvite_hold_and_resume(demo_server: DemoServer, tmp_path: Path) -> No
 
 
 class AgentPhone:
-    """A SIPp UAS standing for agent 1001's phone (a fixed contact), running in the background."""
+    """A SIPp UAS standing for an agent's phone (a fixed contact), running in the background."""
 
-    def __init__(self, tmp: Path, scenario: list[str]) -> None:
+    def __init__(self, tmp: Path, scenario: list[str], extension: str = "1001") -> None:
         self.port = free_port()
+        self.extension = extension
         sipp = need("sipp")
         self.process = subprocess.Popen(
             [sipp, "-i", "127.0.0.1", "-p", str(self.port), "-mp", str(free_port()), *scenario,
@@ -60,7 +62,7 @@ class AgentPhone:
 
     @property
     def uri(self) -> str:
-        return f"sip:1001@127.0.0.1:{self.port}"
+        return f"sip:{self.extension}@127.0.0.1:{self.port}"
 
     def stop(self) -> str:
         self.process.terminate()
@@ -117,3 +119,23 @@ def test_session_timers_and_info_dtmf(demo_server: DemoServer, tmp_path: Path) -
                                  "-s", "9999", "-m", "1"), cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-3000:] + demo_server.log_text()[-3000:]
     assert "DTMF 5 on" in demo_server.log_text()
+
+
+def test_refer_transfers_the_other_party_to_another_agent(tmp_path: Path) -> None:
+    first = AgentPhone(tmp_path, ["-sn", "uas"])
+    second = AgentPhone(tmp_path, ["-sn", "uas", "-m", "1"], extension="1002")
+    server = start_server(tmp_path, "--did", "2001=agent:1001", "--phone",
+                          f"1001={first.uri}", "--phone", f"1002={second.uri}")
+    try:
+        result = run_sipp(*sipp_args(server, "-sf", str(SCENARIOS / "refer.xml"), "-s", "2001",
+                                     "-inf", str(SCENARIOS / "refer_agent.csv"), "-m", "1"),
+                          cwd=tmp_path)
+        assert result.returncode == 0, result.stdout[-3000:] + server.log_text()[-3000:]
+    finally:
+        stop_server(server)
+        out = second.stop()
+        first.stop()
+    # 1002's phone received exactly one INVITE (the transferred call) and answered it
+    # (a UAS screen: "---> INVITE" received, "<--- 200" sent)
+    assert re.search(r"-+> INVITE\s+1\b", out), out[:2000]
+    assert re.search(r"<-+ 200\s+1\b", out), out[:2000]

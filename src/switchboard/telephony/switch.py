@@ -631,7 +631,36 @@ class Switch:
                 leg.partner = None
                 self._bye(leg)
             return
+        if route.kind == "agent" and partner is not None:
+            self.spawn(self._transfer_to_agent(leg, partner, route.target))
+            return
         self._notify(leg, 501, "Not Implemented", final=True)
+
+    async def _transfer_to_agent(self, referrer: Leg, party: Leg, extension: str) -> None:
+        """Blind transfer of ``party`` to an extension: ring it; on answer bridge the party's
+        media to it (anchored here, so the party needs no re-INVITE) and release the referrer;
+        on failure report it to the referrer, whose call goes on."""
+
+        def answered(new: Leg) -> None:
+            if party.ended:
+                self._bye(new)
+                self._notify(referrer, 487, "Request Terminated", final=True)
+                return
+            referrer.partner = None
+            party.partner, new.partner = new, party
+            self.media.bridge(party.port, new.port)
+            self._notify(referrer, 200, "OK", final=True)
+            self._bye(referrer)
+
+        def failed(new: Leg | None, code: int) -> None:
+            self._notify(referrer, code if 300 <= code < 700 else 480, "Transfer failed",
+                         final=True)
+
+        codec = Codec("PCMU", 8000, 0) if party.port.payload_type == 0 else \
+            Codec("PCMA", 8000, 8)
+        caller = party.invite.request.from_ if party.invite is not None else \
+            NameAddress(SipURI(host="switchboard", user="transfer"))
+        await self._originate(extension, codec, caller, answered, failed)
 
     def _notify(self, leg: Leg, code: int, reason: str, *, final: bool) -> None:
         from switchboard.sip.refer import refer_notify
