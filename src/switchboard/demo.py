@@ -238,6 +238,9 @@ async def run_demo(options: DemoOptions, console: Console) -> None:
         addresses["http"] = await api.start()
         assert server.switch.port is not None
         server.switch.port.share_lock(app.state.switchboard.centers.lock)
+        from switchboard.telephony.metrics import TelephonyCollector
+
+        app.state.switchboard.metrics.registry.register(TelephonyCollector(server))
     agents_file = data / "demo-agents.txt"
     agents_file.write_text("# extension password (realm switchboard)\n" + "".join(
         f"{ext} {password}\n" for ext, password in options.passwords.items()))

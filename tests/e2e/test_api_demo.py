@@ -44,3 +44,25 @@ def test_agent_login_and_pause_through_the_api(demo_server: DemoServer, tmp_path
     engine.dispose()
     assert [(e.agent_id, e.new, e.reason) for e in changes][-2:] == [
         ("1002", AgentState.AVAILABLE, "login"), ("1002", AgentState.PAUSED, "coaching")]
+
+
+def test_prometheus_metrics_count_sip_traffic_and_drops(demo_server: DemoServer) -> None:
+    import re
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(5)
+        s.sendto(b"\x00garbage that is not SIP", (demo_server.host, demo_server.port))
+        s.sendto(b"OPTIONS sip:x SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-m\r\n"
+                 b"From: <sip:a@h>;tag=1\r\nTo: <sip:b@h>\r\nCall-ID: m1\r\n"
+                 b"CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+                 (demo_server.host, demo_server.port))
+        assert s.recv(4000).startswith(b"SIP/2.0 200 ")
+    with client(demo_server) as api:
+        text = api.get("/metrics").text
+    received = re.search(r'switchboard_sip_messages_total\{direction="received"\} (\S+)', text)
+    garbage = re.search(r'switchboard_sip_dropped_total\{reason="malformed_unanswerable"\} '
+                        r'(\S+)', text)
+    assert received and float(received.group(1)) >= 1, text[-2000:]
+    assert garbage and float(garbage.group(1)) == 1, text[-2000:]
+    assert "switchboard_sip_registered_users 0.0" in text

@@ -126,6 +126,7 @@ class UserAgent:
         self.on_stray_ack: Callable[[Request, Peer], None] = lambda ack, peer: None
         """ACKs for 2xx responses (no transaction): routed to the dialog by the application."""
         self.stray_responses = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.max_transactions_per_source = max_transactions_per_source
         self.per_source: dict[str, int] = {}
         """Server transactions per source host still waiting for our final response."""
@@ -136,8 +137,10 @@ class UserAgent:
     # ------------------------------------------------------------------ helpers
 
     def now(self) -> float:
-        """The loop's clock (transactions run on it)."""
-        return asyncio.get_running_loop().time()
+        """The loop's clock (transactions run on it); readable from other threads too."""
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+        return self._loop.time()
 
     def local_via(self, transport: str) -> str:
         """``SIP/2.0/UDP host:port`` for our listener of that transport."""
