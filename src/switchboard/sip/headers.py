@@ -241,8 +241,9 @@ class Headers:
 
     def add(self, name: str, value: str) -> None:
         """Append a header field (split into elements when the header is a list)."""
-        self._entries.extend(self._prepare(name, value))
-        self._cache.clear()
+        prepared = self._prepare(name, value)
+        self._entries.extend(prepared)
+        self._cache.pop(prepared[0][0].lower(), None)  # typed values of other headers stand
 
     def prepend(self, name: str, value: str) -> None:
         """Insert a field before the first field of the same name (or at the top)."""
@@ -252,7 +253,7 @@ class Headers:
             (i for i, (n, _) in enumerate(self._entries) if n.lower() == key), 0
         )
         self._entries[index:index] = prepared
-        self._cache.clear()
+        self._cache.pop(key, None)
 
     def set(self, name: str, value: str) -> None:
         """Replace every field named ``name`` with this value, at the first one's position."""
@@ -264,14 +265,14 @@ class Headers:
         )
         self.remove(name)
         self._entries[index:index] = prepared
-        self._cache.clear()
+        self._cache.pop(key, None)
 
     def remove(self, name: str) -> int:
         """Remove every field named ``name``; return how many were removed."""
         key = canonical_name(name).lower()
         before = len(self._entries)
         self._entries = [(n, v) for n, v in self._entries if n.lower() != key]
-        self._cache.clear()
+        self._cache.pop(key, None)
         return before - len(self._entries)
 
     def get(self, name: str) -> str | None:

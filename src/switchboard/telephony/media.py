@@ -15,6 +15,7 @@ The remote address comes from the SDP and is then latched to where packets reall
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import secrets
 from collections.abc import Callable
@@ -31,6 +32,15 @@ from switchboard.rtp.packet import RtpPacket, is_rtcp
 log = logging.getLogger(__name__)
 
 FRAME = 160  # samples per 20 ms at 8 kHz
+
+
+@functools.lru_cache(maxsize=32)
+def _tone_frames(frequency: float, seconds: float, level: float, alaw: bool) -> tuple[bytes, ...]:
+    """A sine tone as encoded 20 ms frames (computed once per tone, not once per call)."""
+    t = np.arange(int(8000 * seconds)) / 8000.0
+    pcm = (np.sin(2 * np.pi * frequency * t) * level * 32767).astype(np.int16)
+    encode = alaw_encode if alaw else ulaw_encode
+    return tuple(encode(pcm[i:i + FRAME]) for i in range(0, len(pcm) - FRAME + 1, FRAME))
 
 
 class MediaPort(asyncio.DatagramProtocol):
@@ -111,8 +121,9 @@ class MediaPort(asyncio.DatagramProtocol):
     def play_tone(self, frequency: float = 1000.0, seconds: float = 1.0,
                   level: float = 0.3) -> None:
         """Send a sine tone, paced in real time (20 ms frames), then go back to the mode."""
-        t = np.arange(int(8000 * seconds)) / 8000.0
-        self.play_pcm((np.sin(2 * np.pi * frequency * t) * level * 32767).astype(np.int16))
+        self.stop_playing()
+        self._tone = list(_tone_frames(frequency, seconds, level, self.payload_type == 8))
+        self._next_tone_frame()
 
     def play_ringback(self) -> None:
         """Loop the ringback tone (440 + 480 Hz, 2 s on, 4 s off) until stopped."""
