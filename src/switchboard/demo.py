@@ -38,7 +38,7 @@ from switchboard.store.models import AgentQueue, ApiToken, Did, Queue, Role, Ten
 from switchboard.telephony.center_port import TelephonyPort
 from switchboard.telephony.directory import Directory, Route
 from switchboard.telephony.server import Server, ServerSettings, serve_forever, start
-from switchboard.telephony.trunks import TrunkRegistration
+from switchboard.telephony.trunks import TrunkMonitor, TrunkRegistration
 
 TENANT = "demo"
 
@@ -268,8 +268,10 @@ async def run_demo(options: DemoOptions, console: Console) -> None:
         console.print(f"Agents' phones register as (also in {agents_file}):")
         for ext, password in options.passwords.items():
             console.print(f"  {ext}  password {password}")
-    registrations = [TrunkRegistration(server.ua, t) for t in directory.trunks.values()
-                     if t.register]
+    registrations: list[TrunkRegistration | TrunkMonitor] = [
+        TrunkRegistration(server.ua, t) for t in directory.trunks.values() if t.register]
+    registrations += [TrunkMonitor(server.ua, t, interval=t.keepalive)
+                      for t in directory.trunks.values() if t.keepalive]
     for registration in registrations:
         registration.start()
     _write_ready(data / "ready.json", addresses)

@@ -62,3 +62,18 @@ def test_outbound_call_through_the_trunk_with_digest_auth(tmp_path: Path) -> Non
         stop_server(server)
         if process.poll() is None:
             process.kill()
+
+
+def test_trunk_is_pinged_with_options(tmp_path: Path) -> None:
+    process, port = carrier(tmp_path, "carrier_options.xml")
+    server = start_server(tmp_path, "--trunk",
+                          f"carrier=sip:trunkuser:{TRUNK_PASSWORD}@127.0.0.1:{port};keepalive=30")
+    try:
+        wait_for(lambda: "trunk carrier is up (OPTIONS -> 200)" in server.log_text(),
+                 "the keep-alive to be answered", timeout=20)
+        out, _ = process.communicate(timeout=20)
+        assert process.returncode == 0, out[-2000:]
+    finally:
+        stop_server(server)
+        if process.poll() is None:
+            process.kill()

@@ -86,8 +86,8 @@ def serve_command(
     did: Annotated[list[str] | None, typer.Option(
         help="Route a public number: NUMBER=echo|agent:EXT (repeatable).")] = None,
     trunk: Annotated[list[str] | None, typer.Option(
-        help="A carrier trunk: NAME=sip:user:password@host:port[;register] (repeatable; the "
-             "first carries outbound calls).")] = None,
+        help="A carrier trunk: NAME=sip:user:password@host:port[;register][;keepalive=S] "
+             "(repeatable; the first carries outbound calls).")] = None,
     http_port: Annotated[int, typer.Option(help="REST/WebSocket API port (0 picks a free "
                                                 "one, -1 turns the API off).")] = 8000,
     uvloop: Annotated[bool, typer.Option(help="Run on uvloop (faster) when it is installed.")]

@@ -59,6 +59,8 @@ class Trunk:
     register: bool = False
     inbound_sources: tuple[str, ...] = ()
     """Source IPs whose INVITEs are accepted as this trunk's (no authentication)."""
+    keepalive: float | None = None
+    """Seconds between OPTIONS keep-alives to the carrier (None: none sent)."""
 
 
 class Directory:
@@ -121,14 +123,19 @@ class Directory:
 
     @staticmethod
     def parse_trunk(name: str, text: str) -> Trunk:
-        """``sip:user:password@host:port;transport=udp;register`` -> a Trunk (inbound from host)."""
+        """``sip:user:password@host:port;transport=udp;register;keepalive=30`` -> a Trunk
+        (inbound calls recognised by the host's address)."""
         from switchboard.sip import SipURI
 
         uri = SipURI.parse(text)
+        keepalive = uri.param("keepalive")
+        if keepalive is not None and not (keepalive.isdigit() and int(keepalive) >= 1):
+            raise ValueError(f"trunk {name}: keepalive must be a whole number of seconds")
         return Trunk(name=name, host=uri.host, port=uri.port or 5060,
                      transport=(uri.param("transport") or "udp").lower(),
                      username=uri.user, password=uri.password,
-                     register=uri.has_param("register"), inbound_sources=(uri.host,))
+                     register=uri.has_param("register"), inbound_sources=(uri.host,),
+                     keepalive=float(keepalive) if keepalive is not None else None)
 
     def trunk_for_source(self, host: str) -> Trunk | None:
         """The trunk whose inbound sources include ``host``."""

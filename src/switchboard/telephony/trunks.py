@@ -149,3 +149,60 @@ class TrunkRegistration:
                 log.warning("trunk %s registration failed (%d); retrying in %.0f s",
                             self.trunk.name, self.state.last_status, self.retry_after)
                 await asyncio.sleep(self.retry_after)
+
+
+class TrunkMonitor:
+    """Sends OPTIONS to a trunk every ``interval`` seconds (a keep-alive that also tells whether
+    the carrier answers); ``up`` is False after a ping times out."""
+
+    def __init__(self, ua: UserAgent, trunk: Trunk, *, interval: float = 30.0) -> None:
+        self.ua = ua
+        self.trunk = trunk
+        self.interval = interval
+        self.up: bool | None = None
+        self.pings = 0
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Begin pinging."""
+        self._task = asyncio.ensure_future(self._run())
+
+    async def stop(self) -> None:
+        """Stop pinging."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def ping(self) -> int:
+        """One OPTIONS; the final status code (408 when the carrier did not answer)."""
+        trunk = self.trunk
+        request = Request(method="OPTIONS", uri=SipURI(host=trunk.host, port=trunk.port))
+        request.headers.add("From", f"<sip:switchboard@{trunk.host}>;tag={new_tag()}")
+        request.headers.add("To", f"<sip:{trunk.host}>")
+        request.headers.add("Call-ID", f"{secrets.token_hex(10)}@switchboard")
+        request.headers.add("CSeq", "1 OPTIONS")
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[int] = loop.create_future()
+
+        def on_event(event: Event) -> None:
+            if done.done():
+                return
+            if isinstance(event, ResponseReceived) and event.response.status_code >= 200:
+                done.set_result(event.response.status_code)
+            elif isinstance(event, TimedOut | TransportError):
+                done.set_result(408)
+
+        self.ua.send_request(request, trunk_peer(trunk), on_event)
+        code = await done
+        self.pings += 1
+        up = code < 500 and code != 408  # any answer but a timeout or a 5xx means alive
+        if up != self.up:
+            log.info("trunk %s is %s (OPTIONS -> %d)", trunk.name, "up" if up else "DOWN", code)
+        self.up = up
+        return code
+
+    async def _run(self) -> None:
+        while True:
+            await self.ping()
+            await asyncio.sleep(self.interval)
