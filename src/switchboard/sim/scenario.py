@@ -18,6 +18,7 @@ from switchboard.core.errors import ConfigError
 from switchboard.core.queues import STRATEGIES, QueueConfig
 from switchboard.sim import distributions
 from switchboard.sim.engine import AgentSpec, EntrySpec, Model, QueueSpec
+from switchboard.yamlpos import line_of, path_text
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
@@ -246,32 +247,6 @@ class ScenarioModel(_Strict):
         return v
 
 
-def _locate(node: yaml.Node, loc: tuple[int | str, ...]) -> int:
-    """Line (1-based) of the node at ``loc`` in a composed YAML tree (or the nearest parent)."""
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                if key.value == part:
-                    node = value if not isinstance(value, yaml.ScalarNode) else key
-                    break
-            else:
-                break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if part >= len(node.value):
-                break
-            node = node.value[part]
-        else:
-            break
-    return node.start_mark.line + 1
-
-
-def _where(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
 def load(path: str | Path, *, days: int = 1) -> tuple[ScenarioModel, Model]:
     """Read and validate a scenario file; return its parsed form and the simulation model."""
     path = Path(path)
@@ -298,12 +273,12 @@ def load(path: str | Path, *, days: int = 1) -> tuple[ScenarioModel, Model]:
             msg = error["msg"].removeprefix("Value error, ")
             if error["type"] == "extra_forbidden":
                 msg = f"unknown key {loc[-1]!r}"
-            lines.append(f"{path}:{_locate(node, loc)}: {_where(loc)}: {msg}")
+            lines.append(f"{path}:{line_of(node, loc)}: {path_text(loc)}: {msg}")
         raise ScenarioError("\n".join(lines)) from None
     try:
         return scenario, build(scenario, days=days)
     except ScenarioError as exc:
-        raise ScenarioError(f"{path}:{_locate(node, exc.args[1])}: {exc.args[0]}") from None
+        raise ScenarioError(f"{path}:{line_of(node, exc.args[1])}: {exc.args[0]}") from None
     except ConfigError as exc:
         raise ScenarioError(f"{path}: {exc}") from None
 

@@ -56,6 +56,7 @@ from switchboard.store.models import (
     Tenant,
     utcnow,
 )
+from switchboard.yamlpos import line_of, path_text
 
 __all__ = [
     "FlowValidator",
@@ -199,35 +200,14 @@ class _Doc:
 
     def line(self, loc: Sequence[int | str]) -> int:
         """Line (1-based) of the value at ``loc``, or of its nearest parent found."""
-        node = self.node
-        if node is None:
-            return 1
-        for part in loc:
-            if isinstance(node, yaml.MappingNode):
-                for key, value in node.value:
-                    if key.value == part:
-                        node = value if not isinstance(value, yaml.ScalarNode) else key
-                        break
-                else:
-                    break
-            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-                if part >= len(node.value):
-                    break
-                node = node.value[part]
-            else:
-                break
-        return int(node.start_mark.line) + 1
+        return line_of(self.node, loc)
 
     def problem(self, loc: Sequence[int | str], message: str) -> str:
         where = _where(loc)
         return f"{self.name}:{self.line(loc)}: {where + ': ' if where else ''}{message}"
 
 
-def _where(loc: Sequence[int | str]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
+_where = path_text
 
 
 class _Problems:
