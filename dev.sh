@@ -42,7 +42,7 @@ if [ "$target" = test ]; then
             pg_ctlcluster --skip-systemctl-redirect "$cluster" main reload
         fi
     fi
-    export SWITCHBOARD_TEST_POSTGRES_URL="${SWITCHBOARD_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/postgres}"
+    export SWITCHBOARD_TEST_PG_URL="${SWITCHBOARD_TEST_PG_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/postgres}"
 fi
 
 exec make "$target"

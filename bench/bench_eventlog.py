@@ -5,7 +5,7 @@ single appends (one commit per event), batches, and group commit from 8 threads.
 baseline in the same run is the in-memory log (no durability), the ceiling of the core.
 
 Run: .venv/bin/python bench/bench_eventlog.py [--events 2000]
-(PostgreSQL from SWITCHBOARD_TEST_POSTGRES_URL, default postgres@127.0.0.1:5432; a scratch
+(PostgreSQL from SWITCHBOARD_TEST_PG_URL, default postgres@127.0.0.1:5432; a scratch
 database is created and dropped.)
 """
 
@@ -44,7 +44,7 @@ def main() -> None:
     n = args.events
     rows: list[tuple[str, str, float]] = [("in memory (no durability)", "-", memory_rate(n))]
     with tempfile.TemporaryDirectory() as tmp:
-        admin_url = os.environ.get("SWITCHBOARD_TEST_POSTGRES_URL", PG_ADMIN)
+        admin_url = os.environ.get("SWITCHBOARD_TEST_PG_URL", PG_ADMIN)
         name = f"switchboard_bench_{secrets.token_hex(4)}"
         admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:

@@ -1,6 +1,6 @@
 """Fixtures: every API test runs on SQLite (a temporary file) and on PostgreSQL.
 
-The database side reuses the store's approach (``tests/store/conftest.py``): one PostgreSQL
+The database side is shared with the store tests (``tests/conftest.py``): one PostgreSQL
 database per session on ``SWITCHBOARD_TEST_PG_URL``, emptied for each test; unreachable, the
 PostgreSQL tests are skipped, or fail when ``CI`` is set. On top, :func:`world` starts the app
 (lifespan included) on a migrated database holding two tenants, ``acme`` and ``globex``, each
@@ -14,7 +14,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,38 +27,11 @@ from switchboard.api import ApiSettings, create_app
 from switchboard.api.state import AppState
 from switchboard.core.clock import VirtualClock
 from switchboard.store.credentials import hash_password, new_token
-from switchboard.store.db import create_engine, migrate, normalize_url
+from switchboard.store.db import create_engine, migrate
 from switchboard.store.models import ApiToken, Role, Tenant, User
-from tests.store.conftest import BACKENDS, PgServer
 
 SECRET = "test-secret-key-" + "x" * 32
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PgServer]:
-    server = PgServer()
-    server.start()
-    yield server
-    server.stop()
-
-
-def _reset_pg(url: URL) -> None:
-    engine = sa.create_engine(url)
-    with engine.begin() as connection:
-        connection.exec_driver_sql("DROP SCHEMA public CASCADE")
-        connection.exec_driver_sql("CREATE SCHEMA public")
-    engine.dispose()
-
-
-@pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path: Path, pg_server: PgServer) -> URL:
-    """An empty database on each backend."""
-    if request.param == "sqlite":
-        return normalize_url(f"sqlite:///{tmp_path / 'api.db'}")
-    url = pg_server.require()
-    _reset_pg(url)
-    return url
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ from switchboard.core.clock import VirtualClock
 from switchboard.store.db import create_engine, migrate, normalize_url
 from tests.api import conftest
 from tests.api.conftest import World, populate, seed
-from tests.store.conftest import PgServer
+from tests.conftest import PgServer
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
