@@ -73,7 +73,7 @@ def pg_server() -> Iterator[PgServer]:
     server.stop()
 
 
-def _reset_pg(url: URL) -> None:
+def reset_pg(url: URL) -> None:
     engine = sa.create_engine(url)
     with engine.begin() as connection:
         connection.exec_driver_sql("DROP SCHEMA public CASCADE")
@@ -87,7 +87,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, pg_server: PgServer) 
     if request.param == "sqlite":
         return normalize_url(f"sqlite:///{tmp_path / 'test.db'}")
     url = pg_server.require()
-    _reset_pg(url)
+    reset_pg(url)
     return url
 
 

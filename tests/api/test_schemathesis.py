@@ -32,7 +32,7 @@ from switchboard.core.clock import VirtualClock
 from switchboard.store.db import create_engine, migrate, normalize_url
 from tests.api import conftest
 from tests.api.conftest import World, populate, seed
-from tests.conftest import PgServer
+from tests.conftest import PgServer, reset_pg
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
@@ -74,7 +74,7 @@ def sqlite_api(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def postgresql_api(pg_server: PgServer) -> dict[str, str]:
     url = pg_server.require()
-    conftest._reset_pg(url)
+    reset_pg(url)
     return _prepare("postgresql", url)
 
 
