@@ -16,13 +16,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._grammar import HEADERCHAR, Params, Scanner, find_param, format_params, parse_params
+from ._grammar import HEADERCHAR, Scanner, find_param, parse_params
 from ._grammar import escape as _escape
-from .dialog import Dialog, DialogId
+from .dialog import Dialog
 from .errors import ParseError
 from .message import Request
+from .replaces import Replaces, parse_replaces
 from .uri import URI, NameAddress, SipURI, parse_name_addr
-from .values import parse_call_id
 
 __all__ = [
     "SIPFRAG",
@@ -42,76 +42,6 @@ __all__ = [
 
 #: Content-Type of a NOTIFY body for REFER (RFC 3420, RFC 3515 §2.4.5).
 SIPFRAG = "message/sipfrag;version=2.0"
-
-
-# ---------------------------------------------------------------------------------------------
-# Replaces (RFC 3891 §6.1)
-
-
-@dataclass(frozen=True, slots=True)
-class Replaces:
-    """A Replaces value: ``callid *(SEMI (to-tag / from-tag / early-flag / generic-param))``.
-
-    The tags are those of the dialog to replace *as seen by the UA that receives the INVITE
-    with Replaces*: its local tag is ``to_tag``, its remote tag ``from_tag`` (RFC 3891 §3).
-    """
-
-    #: The Call-ID of the dialog to replace.
-    call_id: str
-    #: The tag of the UA receiving the INVITE with Replaces.
-    to_tag: str
-    #: The tag of its peer in that dialog.
-    from_tag: str
-    #: ``early-only``: replace only a dialog still early (RFC 3891 §3).
-    early_only: bool = False
-    #: Other parameters in order, values verbatim.
-    params: Params = ()
-
-    @classmethod
-    def for_dialog(cls, dialog: Dialog, *, early_only: bool = False) -> Replaces:
-        """Replaces naming ``dialog`` for the *other* party of it (the transferor's view).
-
-        The peer of ``dialog`` receives the INVITE, so ``to_tag`` is our remote tag.
-        """
-        return cls(dialog.call_id, dialog.remote_tag, dialog.local_tag, early_only)
-
-    @property
-    def dialog_id(self) -> DialogId:
-        """The id the receiving UA looks its dialog up with: (Call-ID, to-tag, from-tag)."""
-        return DialogId(self.call_id, self.to_tag, self.from_tag)
-
-    def serialize(self) -> str:
-        """``call-id;to-tag=..;from-tag=..[;early-only][;params]``."""
-        early = ";early-only" if self.early_only else ""
-        return (f"{self.call_id};to-tag={self.to_tag};from-tag={self.from_tag}{early}"
-                f"{format_params(self.params)}")
-
-
-def parse_replaces(text: str) -> Replaces:
-    """Parse a Replaces value; to-tag and from-tag must each appear exactly once."""
-    value = text.strip(" \t")
-    call_id, semi, rest = value.partition(";")
-    call_id = call_id.rstrip(" \t")
-    try:
-        parse_call_id(call_id)
-    except ParseError as exc:
-        raise ParseError(f"Replaces: {exc.message}") from None
-    s = Scanner(semi + rest, "Replaces")
-    params = parse_params(s)
-    s.skip_ws()
-    if not s.at_end():
-        raise s.error(f"unexpected {s.text[s.pos:]!r}")
-    tags: dict[str, str] = {}
-    for name in ("to-tag", "from-tag"):
-        found = [v for n, v in params if n.lower() == name]
-        if len(found) != 1 or not found[0]:
-            raise ParseError(f"Replaces: exactly one {name} with a value is required in "
-                             f"{text!r}")
-        tags[name] = found[0]
-    early = find_param(params, "early-only")[0]
-    others = tuple((n, v) for n, v in params
-                   if n.lower() not in ("to-tag", "from-tag", "early-only"))
-    return Replaces(call_id, tags["to-tag"], tags["from-tag"], early, others)
 
 
 # ---------------------------------------------------------------------------------------------
