@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test test-compiled compiled lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,21 @@ test: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest
+	$(MAKE) test-compiled
+
+## The core and the simulator compiled with mypyc (setup.py): build/compiled, put on PYTHONPATH.
+COMPILED := build/compiled
+$(COMPILED)/.built: $(STAMP) setup.py $(wildcard src/switchboard/core/*.py src/switchboard/sim/*.py)
+	rm -rf build/wheel $(COMPILED)
+	SWITCHBOARD_MYPYC=1 $(BIN)/pip wheel --quiet --no-build-isolation --no-deps -w build/wheel .
+	$(BIN)/python -m zipfile -e build/wheel/switchboard-*.whl $(COMPILED)
+	touch $@
+
+compiled: $(COMPILED)/.built
+
+## The core and simulator tests again, on the compiled build (the same code must behave the same).
+test-compiled: $(COMPILED)/.built
+	SWITCHBOARD_EXPECT_COMPILED=1 PYTHONPATH=$(COMPILED) $(BIN)/pytest -q -p no:cacheprovider tests/core tests/sim
 
 bench: $(STAMP)
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done

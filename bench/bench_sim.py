@@ -7,14 +7,24 @@ Both count their own events: SimPy the events its scheduler processes, ours the 
 core writes to the log plus the simulated world's events. Calls per second is the like-for-like
 figure: the same work, the same number of calls.
 
-Run: .venv/bin/python bench/bench_sim.py [--seconds 40000] [--repeat 3]
+Ours runs twice: from the Python source (as in development) and, when ``make compiled`` has
+built it, from the mypyc build of the same source (setup.py; what ``SWITCHBOARD_MYPYC=1 pip
+install .`` installs), in a subprocess with ``build/compiled`` on its path. SimPy runs in both
+processes and each ratio is taken against the SimPy run of its own process.
+
+Run: make compiled && .venv/bin/python bench/bench_sim.py [--seconds 40000] [--repeat 3]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import random
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import simpy
 from rich.console import Console
@@ -23,7 +33,9 @@ from rich.table import Table
 from switchboard.core.queues import QueueConfig
 from switchboard.sim.distributions import Exponential
 from switchboard.sim.engine import AgentSpec, EntrySpec, Model, QueueSpec, Simulation
-from switchboard.wfm.erlang import erlang_c_metrics
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPILED = ROOT / "build" / "compiled"
 
 AGENTS, RATE, AHT = 200, 1.0, 180.0
 
@@ -77,28 +89,67 @@ def run_ours(duration: float, seed: int) -> tuple[int, int, float, float]:
     return kpis.answered, result.core_events + result.sim_events, elapsed, kpis.asa
 
 
+Run = tuple[int, int, float, float]
+
+
+def best_runs(seconds: float, repeat: int) -> dict[str, Run]:
+    """SimPy and ours, ``repeat`` seeds each; the fastest run of each (least time per call)."""
+    best: dict[str, Run] = {}
+    for name, fn in (("simpy", run_simpy), ("ours", run_ours)):
+        runs = [fn(seconds, seed) for seed in range(1, repeat + 1)]
+        best[name] = min(runs, key=lambda r: r[2] / r[0])
+    return best
+
+
+def compiled_runs(seconds: float, repeat: int) -> dict[str, Run] | None:
+    """The same runs in a subprocess that imports the mypyc build; None if it is not built."""
+    if not (COMPILED / ".built").exists():
+        return None
+    env = {**os.environ, "PYTHONPATH": str(COMPILED)}
+    out = subprocess.run([sys.executable, __file__, "--worker", "--seconds", str(seconds),
+                          "--repeat", str(repeat)], env=env, check=True, capture_output=True,
+                         text=True).stdout
+    result: dict[str, Run] = {k: tuple(v) for k, v in json.loads(out).items()}  # type: ignore[misc]
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=40000.0, help="simulated seconds")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    best: dict[str, tuple[int, int, float, float]] = {}
-    for name, fn in (("SimPy (Resource model)", run_simpy), ("Switchboard core", run_ours)):
-        runs = [fn(args.seconds, seed) for seed in range(1, args.repeat + 1)]
-        best[name] = min(runs, key=lambda r: r[2] / r[0])
+    if args.worker:
+        import switchboard.core.center as center
+
+        assert not center.__file__.endswith(".py"), "the worker must run the compiled build"
+        print(json.dumps(best_runs(args.seconds, args.repeat)))
+        return
+    rows: list[tuple[str, Run, Run]] = []
+    here = best_runs(args.seconds, args.repeat)
+    rows.append(("SimPy (Resource model)", here["simpy"], here["simpy"]))
+    rows.append(("Switchboard core, Python source", here["ours"], here["simpy"]))
+    compiled = compiled_runs(args.seconds, args.repeat)
+    if compiled is not None:
+        rows.append(("SimPy, in the compiled run's process", compiled["simpy"],
+                     compiled["simpy"]))
+        rows.append(("Switchboard core, mypyc build", compiled["ours"], compiled["simpy"]))
+    from switchboard.wfm.erlang import erlang_c_metrics  # numpy: only after the timed runs
+
     theory = erlang_c_metrics(AGENTS, RATE * AHT, AHT, 20.0).asa
-    base_calls, base_events, base_time, _ = best["SimPy (Resource model)"]
     table = Table(title=f"M/M/{AGENTS}, {RATE:g} call/s, AHT {AHT:g} s, {args.seconds:g} "
                         f"simulated s (best of {args.repeat}); Erlang C ASA {theory:.2f} s")
     for col in ("simulator", "calls", "events", "wall s", "events/s", "calls/s",
                 "events/s vs SimPy", "calls/s vs SimPy", "ASA s"):
         table.add_column(col, justify="left" if col == "simulator" else "right")
-    for name, (calls, events, elapsed, asa) in best.items():
+    for name, (calls, events, elapsed, asa), (b_calls, b_events, b_time, _) in rows:
         table.add_row(name, f"{calls:,}", f"{events:,}", f"{elapsed:.2f}",
                       f"{events / elapsed:,.0f}", f"{calls / elapsed:,.0f}",
-                      f"{(events / elapsed) / (base_events / base_time):.2f}x",
-                      f"{(calls / elapsed) / (base_calls / base_time):.2f}x", f"{asa:.2f}")
+                      f"{(events / elapsed) / (b_events / b_time):.2f}x",
+                      f"{(calls / elapsed) / (b_calls / b_time):.2f}x", f"{asa:.2f}")
     Console(width=160).print(table)
+    if compiled is None:
+        Console().print("(no mypyc build: `make compiled` adds its rows)")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from switchboard.core.agents import BUSY_STATES, Agent
-from switchboard.core.agents import TRANSITIONS as _ALLOWED
 from switchboard.core.clock import Clock
 from switchboard.core.errors import ConfigError, IllegalTransition, NotAvailable, UnknownObject
 from switchboard.core.events import (
@@ -202,13 +201,9 @@ class ContactCenter:
 
     def _set_state(self, agent: Agent, new: AgentState, now: float, *, reason: str = "",
                    call_id: str = "") -> None:
-        old = agent.state
-        if new not in _ALLOWED[old]:
-            raise IllegalTransition(f"agent {agent.agent_id}: cannot go from {old.value} to "
-                                    f"{new.value}")
-        self._emit(AgentStateChanged(at=now, agent_id=agent.agent_id, old=old, new=new,
-                                     reason=reason, call_id=call_id))
-        agent.move(new, now)
+        old = agent.move(new, now)  # raises IllegalTransition before anything is written
+        self.sink.append(AgentStateChanged(at=now, agent_id=agent.agent_id, old=old, new=new,
+                                           reason=reason, call_id=call_id))
         if old is A.AVAILABLE:
             for queue_id in agent.queues:
                 self.queues[queue_id].available.pop(agent.agent_id, None)
