@@ -18,9 +18,11 @@ production and lands in the same event log, which the KPIs are computed from.
 
 from __future__ import annotations
 
+import gc
 import heapq
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,6 +133,26 @@ class Result:
     unfinished: list[str] = field(default_factory=list)
 
 
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Run a long simulation with the cyclic garbage collector mostly out of the way.
+
+    A run allocates millions of short-lived objects (events, heap entries, calls) that die by
+    reference counting and hold no cycles; CPython's default of a collection every 700
+    allocations then spends ~10% of the run scanning the same live objects. The objects that
+    exist before the run (the model, the center, the agents) are frozen out of collections,
+    and young collections run 100x less often. Both are put back afterwards.
+    """
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(70_000, threshold[1], threshold[2])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+
+
 class Simulation:
     """One run of a :class:`Model` with a seed. Call :meth:`run` once."""
 
@@ -224,7 +246,8 @@ class Simulation:
     def run(self, progress: Callable[[float], None] | None = None) -> Result:
         """Run to the end; ``progress(fraction)`` is called now and then."""
         self.start()
-        self.advance(float("inf"), progress)
+        with _fewer_collections():
+            self.advance(float("inf"), progress)
         if progress is not None:
             progress(1.0)
         return self.finish()
