@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections import OrderedDict
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,8 +40,9 @@ from switchboard.sip import (
     make_response,
 )
 from switchboard.sip.auth import DigestVerifier
-from switchboard.sip.dialog import Dialog, dialog_id_of, session_timer_answer
+from switchboard.sip.dialog import Dialog, DialogId, dialog_id_of, session_timer_answer
 from switchboard.sip.headers import CONTACT
+from switchboard.sip.replaces import Replaces, replaces_of
 from switchboard.sip.sdp import (
     AudioConfig,
     Codec,
@@ -56,13 +58,15 @@ from switchboard.telephony.center_port import CenterCall, TelephonyPort
 from switchboard.telephony.directory import Directory, Route, Trunk
 from switchboard.telephony.media import MediaEngine, MediaPort
 from switchboard.telephony.registrar import LocationService, Registrar
+from switchboard.telephony.transfer import Transfers
 from switchboard.telephony.transport import Peer
 from switchboard.telephony.trunks import authorized_retry, trunk_peer
 from switchboard.telephony.ua import ClientTx, ServerTx, UserAgent, new_tag
 
 log = logging.getLogger(__name__)
 
-DialogId = tuple[str, str, str]
+#: How many ended dialogs are remembered, to answer Replaces naming one 603 (RFC 3891 §3).
+ENDED_DIALOGS_KEPT = 1024
 
 
 @dataclass(eq=False)
@@ -91,6 +95,8 @@ class Leg:
     digits: str = ""
     """DTMF received on this leg (RFC 4733 events or SIP INFO)."""
     auth_tried: bool = False
+    answer_sdp: bytes = b""
+    """Our SDP answer to the INVITE (A legs), for the 2xx."""
 
 
 @dataclass(slots=True)
@@ -122,6 +128,9 @@ class Switch:
         self.registrar = Registrar(self.location, authenticate=lambda request, aor: "",
                                    is_known=lambda aor: aor in directory.users)
         self.legs: dict[DialogId, Leg] = {}
+        self.ended_dialogs: OrderedDict[DialogId, None] = OrderedDict()
+        """The last ENDED_DIALOGS_KEPT dialogs that ended (Replaces naming one: 603)."""
+        self.transfers = Transfers(self)
         self.stats = SwitchStats()
         self.guard = ua.transport.guard
         ua.on_request = self.on_request
@@ -157,7 +166,8 @@ class Switch:
                                       ("Accept", "application/sdp"),
                                       ("Supported", "replaces, timer")))
         elif method == "INVITE" and request.to.tag is None:
-            self.spawn(self._new_call(stx))
+            replaces = replaces_of(request)  # ReplacesError (400): the UA answers it
+            self.spawn(self._new_call(stx, replaces))
         else:
             self._in_dialog(stx)
 
@@ -230,7 +240,7 @@ class Switch:
 
     # ------------------------------------------------------------------ calls
 
-    async def _new_call(self, stx: ServerTx) -> None:
+    async def _new_call(self, stx: ServerTx, replaces: Replaces | None = None) -> None:
         request = stx.request
         uri = request.uri
         number = uri.user if isinstance(uri, SipURI) else None
@@ -243,49 +253,37 @@ class Switch:
                 route = Route("agent", number)
             elif number and self.directory.outbound_trunk() is not None:
                 route = Route("trunk", number)
+        if replaces is not None:
+            # Authorized as a call to its Request-URI would be (a public number, a trunk, or
+            # digest); the dialog identifiers it names are the rest (RFC 3891 §6.1).
+            self.stats.calls += 1
+            await self.transfers.replacing_call(stx, replaces)
+            return
         if route is None:
             stx.respond(404)
             return
         self.stats.calls += 1
-        port = await self.media.open()
-        leg = Leg("A", stx.peer, port, invite=stx)
-        try:
-            offer = SessionDescription.parse(request.body) if request.body else None
-            if offer is None:
-                raise NegotiationError("an INVITE without an SDP offer is not supported")
-            answer, negotiated = self._answer_sdp(leg, offer)
-        except (ParseError, NegotiationError) as exc:
-            port.close()
-            self.stats.failed += 1
-            stx.respond(488, headers=(("Warning", f'399 - "{exc}"'),))
+        accepted = await self.accept_leg(stx)
+        if accepted is None:
             return
-        try:
-            timer = session_timer_answer(request, to_tag=stx.to_tag)
-        except ParseError as exc:
-            timer = make_response(request, 400, to_tag=stx.to_tag)
-            timer.headers.add("Warning", exc.warning)
-        if isinstance(timer, Response):
-            port.close()
-            stx.send(timer)
-            return
-        leg.timer_headers = timer
-        port.on_dtmf = lambda digit: self._dtmf(leg, digit)
-        self._apply(port, negotiated)
+        leg, negotiated = accepted
+        port = leg.port
+        answer = leg.answer_sdp
         if route.kind == "echo":
-            self._answer_a(leg, answer.serialize())
+            self.answer(leg)
             port.mode = "echo"
             port.play_tone(1000.0, 0.5)
         elif route.kind == "agent":
             stx.on_cancel = lambda: self._cancel_a(leg)
-            await self._call_agent(leg, route.target, answer.serialize(), negotiated)
+            await self._call_agent(leg, route.target, answer, negotiated)
         elif route.kind == "trunk":
             trunk = self.directory.outbound_trunk()
             assert trunk is not None
             stx.on_cancel = lambda: self._cancel_a(leg)
-            await self._call_trunk(leg, trunk, route.target, answer.serialize(), negotiated)
+            await self._call_trunk(leg, trunk, route.target, answer, negotiated)
         elif route.kind == "queue" and self.port is not None and self.port.center is not None \
                 and route.target in self.port.center.queues:
-            self._answer_a(leg, answer.serialize())
+            self.answer(leg)
             port.play_ringback()
             caller = request.from_.uri
             assert leg.dialog is not None
@@ -297,9 +295,44 @@ class Switch:
             stx.respond(480, headers=(("Warning", f'399 - "route {route.kind} is not '
                                                   'available yet"'),))
 
-    def _answer_sdp(self, leg: Leg, offer: SessionDescription
+    async def accept_leg(self, stx: ServerTx, codecs: tuple[Codec, ...] | None = None
+                         ) -> tuple[Leg, NegotiatedAudio] | None:
+        """The caller's leg of a new INVITE: a media port, our SDP answer (restricted to
+        ``codecs`` when given) and the session timer; None after answering 488, 422 or 400."""
+        request = stx.request
+        port = await self.media.open()
+        leg = Leg("A", stx.peer, port, invite=stx)
+        try:
+            offer = SessionDescription.parse(request.body) if request.body else None
+            if offer is None:
+                raise NegotiationError("an INVITE without an SDP offer is not supported")
+            answer, negotiated = self._answer_sdp(leg, offer, codecs)
+        except (ParseError, NegotiationError) as exc:
+            port.close()
+            self.stats.failed += 1
+            stx.respond(488, headers=(("Warning", f'399 - "{exc}"'),))
+            return None
+        try:
+            timer = session_timer_answer(request, to_tag=stx.to_tag)
+        except ParseError as exc:
+            timer = make_response(request, 400, to_tag=stx.to_tag)
+            timer.headers.add("Warning", exc.warning)
+        if isinstance(timer, Response):
+            port.close()
+            stx.send(timer)
+            return None
+        leg.timer_headers = timer
+        leg.answer_sdp = answer.serialize()
+        port.on_dtmf = lambda digit: self._dtmf(leg, digit)
+        self._apply(port, negotiated)
+        return leg, negotiated
+
+    def _answer_sdp(self, leg: Leg, offer: SessionDescription,
+                    codecs: tuple[Codec, ...] | None = None
                     ) -> tuple[SessionDescription, NegotiatedAudio]:
         config = AudioConfig(address=leg.port.local[0], port=leg.port.local[1])
+        if codecs is not None:
+            config = AudioConfig(address=config.address, port=config.port, codecs=codecs)
         leg.sdp_version += 1
         return create_answer(offer, config, session_id=leg.session_id,
                              session_version=leg.sdp_version)
@@ -310,6 +343,10 @@ class Switch:
             port.remote = (negotiated.remote_address, negotiated.remote_port)
         port.payload_type = negotiated.codec.payload_type
         port.te_payload_type = negotiated.telephone_event_pt
+
+    def answer(self, leg: Leg) -> None:
+        """Answer a caller's leg with 200 and our SDP (``leg.answer_sdp``)."""
+        self._answer_a(leg, leg.answer_sdp)
 
     def _answer_a(self, leg: Leg, sdp: bytes) -> None:
         stx = leg.invite
@@ -351,22 +388,26 @@ class Switch:
             targets.append((binding.contact, Peer(kind, host, port, conn)))
         return targets
 
-    async def _originate(self, extension: str, codec: Codec, caller: NameAddress,
-                         on_answer: Callable[[Leg], None], on_fail: Callable[[Leg | None, int],
-                                                                             None]) -> Leg | None:
-        """INVITE an extension's phone; None (after ``on_fail(None, 480)``) if it has none."""
+    async def originate(self, extension: str, codec: Codec, caller: NameAddress,
+                        on_answer: Callable[[Leg], None],
+                        on_fail: Callable[[Leg | None, int], None], *,
+                        headers: tuple[tuple[str, str], ...] = ()) -> Leg | None:
+        """INVITE an extension's phone; None (after ``on_fail(None, 480)``) if it has none.
+
+        ``headers`` go into the INVITE as they are (a Replaces, for a transfer)."""
         targets = self._targets(extension)
         if not targets:
             on_fail(None, 480)
             return None
         target, peer = targets[0]
         return await self._originate_to(target, f"<sip:{extension}@{peer.host}>", peer, codec,
-                                        caller, on_answer, on_fail)
+                                        caller, on_answer, on_fail, headers=headers)
 
     async def _originate_to(self, target: str, to: str, peer: Peer, codec: Codec,
                             caller: NameAddress, on_answer: Callable[[Leg], None],
                             on_fail: Callable[[Leg | None, int], None],
-                            credentials: tuple[str, str] | None = None) -> Leg:
+                            credentials: tuple[str, str] | None = None, *,
+                            headers: tuple[tuple[str, str], ...] = ()) -> Leg:
         """Send the INVITE of an outgoing leg (our media port, the caller's identity)."""
         b_port = await self.media.open()
         b = Leg("B", peer, b_port)
@@ -382,6 +423,8 @@ class Switch:
         request.headers.add("Call-ID", f"{secrets.token_hex(12)}@switchboard")
         request.headers.add("CSeq", "1 INVITE")
         request.headers.add("Contact", f"<{self.ua.contact_uri('switchboard', peer.transport)}>")
+        for name, value in headers:
+            request.headers.add(name, value)
         request.headers.add("Content-Type", "application/sdp")
         request.body = b.offer.serialize()
         b.on_answer = on_answer
@@ -397,7 +440,7 @@ class Switch:
 
         def answered(b_leg: Leg) -> None:
             if a.ended:
-                self._bye(b_leg)
+                self.bye(b_leg)
                 return
             self.media.bridge(a.port, b_leg.port)
             self._answer_a(a, answer_sdp)
@@ -415,7 +458,7 @@ class Switch:
         """A number routed to an agent: ring the phone, answer the caller when it answers."""
         assert a.invite is not None
         answered, failed = self._relay(a, answer_sdp)
-        b = await self._originate(extension, negotiated.codec, a.invite.request.from_,
+        b = await self.originate(extension, negotiated.codec, a.invite.request.from_,
                                   answered, failed)
         if b is not None:
             a.partner, b.partner = b, a
@@ -441,7 +484,7 @@ class Switch:
 
         def answered(b_leg: Leg) -> None:
             if call.caller.ended or call.agent is not b_leg:
-                self._bye(b_leg)
+                self.bye(b_leg)
                 return
             port.act("offer_answered", call.call_id, agent_id)
 
@@ -454,21 +497,21 @@ class Switch:
         codec = Codec("PCMU", 8000, call.caller.port.payload_type) \
             if call.caller.port.payload_type == 0 else Codec("PCMA", 8000, 8)
         extension = self.directory.extension_of_agent(agent_id)
-        call.agent = await self._originate(extension, codec, call.caller.invite.request.from_,
+        call.agent = await self.originate(extension, codec, call.caller.invite.request.from_,
                                            answered, failed)
 
     def cancel_leg(self, leg: Leg) -> None:
         """Withdraw a ringing outgoing leg."""
         if leg.outgoing is not None and leg.dialog is None:
             self.ua.send_cancel(leg.outgoing)
-        leg.on_answer = lambda b_leg: self._bye(b_leg)  # answered anyway: hang it up
+        leg.on_answer = lambda b_leg: self.bye(b_leg)  # answered anyway: hang it up
         leg.on_fail = None
         self._close(leg)
 
     def end_leg(self, leg: Leg) -> None:
         """Hang up a leg, whatever its state."""
         if leg.dialog is not None:
-            self._bye(leg)
+            self.bye(leg)
         elif leg.invite is not None and not leg.invite.final:
             leg.invite.respond(480)
             self._close(leg)
@@ -546,7 +589,7 @@ class Switch:
             stx.respond(200)
             leg.ended = True
             if leg.partner is not None and not leg.partner.ended:
-                self._bye(leg.partner)
+                self.bye(leg.partner)
             self._close(leg)
             if self.port is not None:
                 self.port.leg_ended(leg)
@@ -555,7 +598,7 @@ class Switch:
         elif method == "INFO":
             self._info(stx, leg)
         elif method == "REFER":
-            self._refer(stx, leg)
+            self.transfers.refer(stx, leg)
         elif method in ("NOTIFY", "UPDATE"):
             stx.respond(200)
         else:
@@ -597,79 +640,8 @@ class Switch:
         stx.respond(200, body=answer.serialize(), content_type="application/sdp",
                     headers=(("Contact", contact.serialize()),) if contact else ())
 
-    def _refer(self, stx: ServerTx, leg: Leg) -> None:
-        """Blind transfer (RFC 3515): the leg's partner is connected to the Refer-To target."""
-        refer_to = stx.request.headers.get("Refer-To")
-        target = None
-        if refer_to is not None:
-            try:
-                from switchboard.sip.uri import parse_name_addr
-
-                uri = parse_name_addr(refer_to).uri
-                target = uri.user if isinstance(uri, SipURI) else None
-            except ParseError:
-                target = None
-        route = self.directory.dids.get(target or "")
-        if route is None and target in self.directory.users:
-            route = Route("agent", target or "")
-        if route is None:
-            stx.respond(400 if target is None else 404)
-            return
-        stx.respond(202)
-        self.stats.transfers += 1
-        self._notify(leg, 100, "Trying", final=False)
-        partner = leg.partner
-        if route.kind == "echo":
-            if partner is not None:
-                partner.port.partner = None
-                partner.port.mode = "echo"
-                partner.partner = None
-            else:
-                leg.port.mode = "echo"
-            self._notify(leg, 200, "OK", final=True)
-            if partner is not None:
-                leg.partner = None
-                self._bye(leg)
-            return
-        if route.kind == "agent" and partner is not None:
-            self.spawn(self._transfer_to_agent(leg, partner, route.target))
-            return
-        self._notify(leg, 501, "Not Implemented", final=True)
-
-    async def _transfer_to_agent(self, referrer: Leg, party: Leg, extension: str) -> None:
-        """Blind transfer of ``party`` to an extension: ring it; on answer bridge the party's
-        media to it (anchored here, so the party needs no re-INVITE) and release the referrer;
-        on failure report it to the referrer, whose call goes on."""
-
-        def answered(new: Leg) -> None:
-            if party.ended:
-                self._bye(new)
-                self._notify(referrer, 487, "Request Terminated", final=True)
-                return
-            referrer.partner = None
-            party.partner, new.partner = new, party
-            self.media.bridge(party.port, new.port)
-            self._notify(referrer, 200, "OK", final=True)
-            self._bye(referrer)
-
-        def failed(new: Leg | None, code: int) -> None:
-            self._notify(referrer, code if 300 <= code < 700 else 480, "Transfer failed",
-                         final=True)
-
-        codec = Codec("PCMU", 8000, 0) if party.port.payload_type == 0 else \
-            Codec("PCMA", 8000, 8)
-        caller = party.invite.request.from_ if party.invite is not None else \
-            NameAddress(SipURI(host="switchboard", user="transfer"))
-        await self._originate(extension, codec, caller, answered, failed)
-
-    def _notify(self, leg: Leg, code: int, reason: str, *, final: bool) -> None:
-        from switchboard.sip.refer import refer_notify
-
-        assert leg.dialog is not None
-        notify = refer_notify(leg.dialog, code, reason, final=final)
-        self.ua.send_request(notify, leg.peer, lambda event: None)
-
-    def _bye(self, leg: Leg) -> None:
+    def bye(self, leg: Leg) -> None:
+        """Hang up a leg with a confirmed dialog (BYE), or just release it."""
         if leg.ended or leg.dialog is None:
             self._close(leg)
             return
@@ -682,7 +654,11 @@ class Switch:
         leg.ended = True
         leg.port.close()
         if leg.dialog is not None:
-            self.legs.pop(leg.dialog.dialog_id, None)
+            ident = leg.dialog.dialog_id
+            if self.legs.pop(ident, None) is not None:
+                self.ended_dialogs[ident] = None
+                while len(self.ended_dialogs) > ENDED_DIALOGS_KEPT:
+                    self.ended_dialogs.popitem(last=False)
 
     def active_calls(self) -> int:
         """Legs with a confirmed dialog."""
