@@ -24,13 +24,14 @@ wrap-up ends. Time spent in each state is kept for occupancy and utilisation.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Final
 
 from switchboard.core.errors import ConfigError, IllegalTransition
 from switchboard.core.events import AgentState
 
 S = AgentState
 
-TRANSITIONS: Mapping[AgentState, frozenset[AgentState]] = {
+TRANSITIONS: Final[Mapping[AgentState, frozenset[AgentState]]] = {
     S.LOGGED_OUT: frozenset({S.AVAILABLE, S.PAUSED}),
     S.AVAILABLE: frozenset({S.RESERVED, S.PAUSED, S.LOGGED_OUT}),
     S.RESERVED: frozenset({S.TALKING, S.AVAILABLE, S.PAUSED, S.LOGGED_OUT}),
@@ -41,7 +42,7 @@ TRANSITIONS: Mapping[AgentState, frozenset[AgentState]] = {
 }
 """Legal moves of the agent state machine: ``TRANSITIONS[old]`` holds every allowed ``new``."""
 
-BUSY_STATES = frozenset({S.RESERVED, S.TALKING, S.ON_HOLD, S.WRAP_UP})
+BUSY_STATES: Final = frozenset({S.RESERVED, S.TALKING, S.ON_HOLD, S.WRAP_UP})
 """States in which the agent is working on a call (handle time, for occupancy)."""
 
 

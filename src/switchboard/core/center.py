@@ -56,7 +56,6 @@ from switchboard.core.routing import STRATEGY_TABLE
 
 log = logging.getLogger(__name__)
 
-A = AgentState
 
 
 class CallState(enum.Enum):
@@ -204,13 +203,13 @@ class ContactCenter:
         old = agent.move(new, now)  # raises IllegalTransition before anything is written
         self.sink.append(AgentStateChanged(at=now, agent_id=agent.agent_id, old=old, new=new,
                                            reason=reason, call_id=call_id))
-        if old is A.AVAILABLE:
+        if old is AgentState.AVAILABLE:
             for queue_id in agent.queues:
                 self.queues[queue_id].available.pop(agent.agent_id, None)
-        if new is A.PAUSED:
+        if new is AgentState.PAUSED:
             agent.pause_reason = reason
             agent.pending_pause = ""
-        elif new is A.AVAILABLE:
+        elif new is AgentState.AVAILABLE:
             agent.pause_reason = ""
 
     # ------------------------------------------------------------------ agents
@@ -218,46 +217,47 @@ class ContactCenter:
     def login(self, agent_id: str) -> None:
         """Log an agent in, available for calls."""
         agent = self._agent(agent_id)
-        self._set_state(agent, A.AVAILABLE, self.clock.now(), reason="login")
-        self._agent_free(agent)
+        now = self.clock.now()
+        self._set_state(agent, AgentState.AVAILABLE, now, reason="login")
+        self._agent_free(agent, now)
 
     def logout(self, agent_id: str) -> None:
         """Log an agent out. Not while on a call; an offer ringing goes back to its queue."""
         agent = self._agent(agent_id)
         now = self.clock.now()
-        if agent.state is A.RESERVED:
-            self._withdraw_offer(agent, now, to=A.LOGGED_OUT, reason="logout")
+        if agent.state is AgentState.RESERVED:
+            self._withdraw_offer(agent, now, to=AgentState.LOGGED_OUT, reason="logout")
             return
-        self._set_state(agent, A.LOGGED_OUT, now, reason="logout")
+        self._set_state(agent, AgentState.LOGGED_OUT, now, reason="logout")
 
     def pause(self, agent_id: str, reason: str = "break") -> None:
         """Pause an agent. While on a call the pause is taken when the wrap-up ends."""
         agent = self._agent(agent_id)
-        if agent.state in (A.TALKING, A.ON_HOLD):
+        if agent.state in (AgentState.TALKING, AgentState.ON_HOLD):
             agent.pending_pause = reason or "break"
             return
         now = self.clock.now()
-        if agent.state is A.RESERVED:
-            self._withdraw_offer(agent, now, to=A.PAUSED, reason=reason)
+        if agent.state is AgentState.RESERVED:
+            self._withdraw_offer(agent, now, to=AgentState.PAUSED, reason=reason)
             return
-        self._set_state(agent, A.PAUSED, now, reason=reason or "break")
+        self._set_state(agent, AgentState.PAUSED, now, reason=reason or "break")
 
     def ready(self, agent_id: str) -> None:
         """Make an agent available: from a pause, from wrap-up (ending it early), or a login."""
         agent = self._agent(agent_id)
-        if agent.state is A.LOGGED_OUT:
+        if agent.state is AgentState.LOGGED_OUT:
             self.login(agent_id)
             return
-        if agent.state not in (A.PAUSED, A.WRAP_UP):
+        if agent.state not in (AgentState.PAUSED, AgentState.WRAP_UP):
             raise IllegalTransition(f"agent {agent_id}: cannot become ready while "
                                     f"{agent.state.value}")
         agent.pending_pause = ""
-        self._set_state(agent, A.AVAILABLE, self.clock.now(), reason="ready")
-        self._agent_free(agent)
-
-    def _agent_free(self, agent: Agent) -> None:
-        """An agent became available: give them the best call waiting, or list them as free."""
         now = self.clock.now()
+        self._set_state(agent, AgentState.AVAILABLE, now, reason="ready")
+        self._agent_free(agent, now)
+
+    def _agent_free(self, agent: Agent, now: float) -> None:
+        """An agent became available: give them the best call waiting, or list them as free."""
         best: Entry | None = None
         best_rank: tuple[float, float, int] = (0.0, 0.0, 0)
         queues = self.queues
@@ -334,7 +334,7 @@ class ContactCenter:
         queue.remove(entry)
         self._emit(CallOffered(at=now, call_id=call.call_id, agent_id=agent.agent_id,
                                queue_id=entry.queue_id))
-        self._set_state(agent, A.RESERVED, now, call_id=call.call_id)
+        self._set_state(agent, AgentState.RESERVED, now, call_id=call.call_id)
         agent.call_id = call.call_id
         agent.last_offer = now
         call.state = CallState.RINGING
@@ -353,8 +353,8 @@ class ContactCenter:
         self._set_state(agent, to, now, reason=reason, call_id=call.call_id)
         agent.call_id = ""
         self._requeue(call, entry, now)
-        if to is A.AVAILABLE:
-            self._agent_free(agent)
+        if to is AgentState.AVAILABLE:
+            self._agent_free(agent, now)
 
     def _requeue(self, call: Call, entry: Entry, now: float) -> None:
         queue = self.queues[entry.queue_id]
@@ -383,7 +383,7 @@ class ContactCenter:
         self._emit(CallAnswered(at=now, call_id=call_id, agent_id=agent_id,
                                 queue_id=entry.queue_id, wait=now - entry.enqueued_at,
                                 total_wait=now - entry.first_queued_at))
-        self._set_state(agent, A.TALKING, now, call_id=call_id)
+        self._set_state(agent, AgentState.TALKING, now, call_id=call_id)
         agent.calls_today += 1
         call.state = CallState.TALKING
         call.answered_at = now
@@ -416,9 +416,10 @@ class ContactCenter:
             self._emit(CallAbandoned(at=now, call_id=call_id, queue_id=entry.queue_id,
                                      wait=now - entry.enqueued_at))
             self._end(call, now, EndReason.CALLER_HANGUP)
-            self._set_state(agent, A.AVAILABLE, now, reason="caller_hangup", call_id=call_id)
+            self._set_state(agent, AgentState.AVAILABLE, now, reason="caller_hangup",
+                            call_id=call_id)
             agent.call_id = ""
-            self._agent_free(agent)
+            self._agent_free(agent, now)
         elif state in (CallState.TALKING, CallState.ON_HOLD):
             self.port.hang_up(call_id)  # the agent's side of the call
             self._finish_talk(call, now, EndReason.CALLER_HANGUP)
@@ -457,7 +458,7 @@ class ContactCenter:
         entry = call.entry
         assert entry is not None
         queue = self.queues[entry.queue_id]
-        self._set_state(agent, A.WRAP_UP, now, call_id=call.call_id)
+        self._set_state(agent, AgentState.WRAP_UP, now, call_id=call.call_id)
         wrap = queue.config.wrap_up
         queue.learn_handle_time(now - call.answered_at + wrap)
         if wrap:
@@ -469,10 +470,11 @@ class ContactCenter:
         call_id = agent.call_id
         agent.call_id = ""
         if agent.pending_pause:
-            self._set_state(agent, A.PAUSED, now, reason=agent.pending_pause, call_id=call_id)
+            self._set_state(agent, AgentState.PAUSED, now, reason=agent.pending_pause,
+                            call_id=call_id)
             return
-        self._set_state(agent, A.AVAILABLE, now, reason="wrap_up_done", call_id=call_id)
-        self._agent_free(agent)
+        self._set_state(agent, AgentState.AVAILABLE, now, reason="wrap_up_done", call_id=call_id)
+        self._agent_free(agent, now)
 
     def hold(self, call_id: str) -> None:
         """The agent puts the caller on hold."""
@@ -481,7 +483,7 @@ class ContactCenter:
             raise IllegalTransition(f"call {call_id}: cannot hold while {call.state.value}")
         now = self.clock.now()
         self._emit(CallHeld(at=now, call_id=call_id, agent_id=call.agent_id))
-        self._set_state(self.agents[call.agent_id], A.ON_HOLD, now, call_id=call_id)
+        self._set_state(self.agents[call.agent_id], AgentState.ON_HOLD, now, call_id=call_id)
         call.state = CallState.ON_HOLD
         self.port.hold(call_id)
 
@@ -492,7 +494,7 @@ class ContactCenter:
             raise IllegalTransition(f"call {call_id}: not on hold")
         now = self.clock.now()
         self._emit(CallResumed(at=now, call_id=call_id, agent_id=call.agent_id))
-        self._set_state(self.agents[call.agent_id], A.TALKING, now, call_id=call_id)
+        self._set_state(self.agents[call.agent_id], AgentState.TALKING, now, call_id=call_id)
         call.state = CallState.TALKING
         self.port.resume(call_id)
 
@@ -521,7 +523,7 @@ class ContactCenter:
         target = self._agent(agent_id)
         if call.state not in (CallState.TALKING, CallState.ON_HOLD):
             raise IllegalTransition(f"call {call_id}: cannot transfer while {call.state.value}")
-        if target.state is not A.AVAILABLE:
+        if target.state is not AgentState.AVAILABLE:
             raise NotAvailable(f"agent {agent_id} is {target.state.value}, not available")
         now = self.clock.now()
         agent = self.agents[call.agent_id]
@@ -597,7 +599,7 @@ class ContactCenter:
         now = self.clock.now()
         self._emit(CallOfferTimedOut(at=now, call_id=call_id, agent_id=agent.agent_id,
                                      queue_id=entry.queue_id))
-        self._withdraw_offer(agent, now, to=A.PAUSED,
+        self._withdraw_offer(agent, now, to=AgentState.PAUSED,
                              reason=self.queues[entry.queue_id].config.rona_pause)
 
     def _on_queue_deadline(self, call_id: str, entry: object, *, overflow: bool) -> None:
@@ -627,7 +629,7 @@ class ContactCenter:
 
     def _on_wrap_up(self, agent_id: str, started: object) -> None:
         agent = self.agents[agent_id]
-        if agent.state is A.WRAP_UP and agent.since == started:
+        if agent.state is AgentState.WRAP_UP and agent.since == started:
             self._end_wrap(agent, self.clock.now())
 
     # ------------------------------------------------------------------ live figures
@@ -653,7 +655,7 @@ class ContactCenter:
         now = self.clock.now()
         longest = max((now - e.enqueued_at for e in queue.entries()), default=0.0)
         staffed = sum(1 for a in queue.members.values()
-                      if a.state is not A.LOGGED_OUT and a.state is not A.PAUSED)
+                      if a.state is not AgentState.LOGGED_OUT and a.state is not AgentState.PAUSED)
         return QueueStatus(queue_id=queue_id, waiting=queue.waiting, longest_wait=longest,
                            available=len(queue.available), staffed=staffed,
                            expected_wait=queue.expected_wait(queue.waiting + 1))

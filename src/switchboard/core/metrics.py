@@ -240,9 +240,22 @@ class Metrics:
     def observe(self, event: Event) -> None:
         """Take one event into account (subscribe this to the event log)."""
         self._end = event.at
-        handler = self._handlers.get(type(event))
-        if handler is not None:
-            handler(event)
+        # The events of every call first, as direct calls (native calls under mypyc, where a
+        # call through the table is a generic one); the rest through the table.
+        if isinstance(event, AgentStateChanged):
+            self._agent_changed(event)
+        elif isinstance(event, CallQueued):
+            self._queued(event)
+        elif isinstance(event, CallAnswered):
+            self._answered(event)
+        elif isinstance(event, CallEnded):
+            self._ended(event)
+        elif isinstance(event, CallArrived):
+            self._arrived(event)
+        else:
+            handler = self._handlers.get(type(event))
+            if handler is not None:
+                handler(event)
 
     def feed(self, events: Iterable[Event]) -> Metrics:
         """Take a whole stream (batch reports from a stored log); returns self."""
