@@ -681,9 +681,24 @@ def test_session_timer_answer_refresher_and_interval(
     assert session_timer_answer(_invite(*headers), **kwargs) == expected  # type: ignore[arg-type]
 
 
-def test_session_timer_answer_rejects_a_local_min_below_90() -> None:
-    with pytest.raises(ValueError, match="90"):
-        session_timer_answer(_invite(), min_se=30)
+def test_session_timer_answer_rejects_a_local_min_below_one_second() -> None:
+    with pytest.raises(ValueError, match="at least 1 second"):
+        session_timer_answer(_invite(), min_se=0)
+
+
+def test_a_local_min_below_90_is_for_tests_and_applies_without_min_se() -> None:
+    # Below the RFC's 90 s only when configured so (tests); a request without Min-SE is then
+    # held to our minimum rather than to 90.
+    assert session_timer_answer(_invite("Supported: timer", "Session-Expires: 6"),
+                                min_se=4) == (("Session-Expires", "6;refresher=uac"),
+                                              ("Require", "timer"))
+    refused = session_timer_answer(_invite("Supported: timer", "Session-Expires: 3"),
+                                   min_se=4, to_tag="t1")
+    assert isinstance(refused, Response) and refused.status_code == 422
+    assert refused.headers.get("Min-SE") == "4"
+    # With the RFC minimum nothing changes: no Min-SE still means 90.
+    assert session_timer_answer(_invite("Session-Expires: 30")) == (
+        ("Session-Expires", "90;refresher=uas"),)
 
 
 def test_session_timer_headers_fit_the_uas_2xx() -> None:

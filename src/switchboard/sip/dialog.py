@@ -645,7 +645,9 @@ def session_timer_answer(
 ) -> tuple[tuple[str, str], ...] | Response:
     """The UAS side of RFC 4028 §9 for an INVITE / UPDATE: headers for the 2xx, or a 422.
 
-    ``min_se`` is the smallest interval we accept (at least 90); ``session_expires`` the
+    ``min_se`` is the smallest interval we accept (RFC 4028 says at least 90; a smaller value
+    is for tests, and then a request without Min-SE is held to ``min_se`` instead of 90);
+    ``session_expires`` the
     interval we would like (None: take the UAC's, and use no timer when it asked for none);
     ``refresher`` who refreshes when the UAC leaves the choice to us.
 
@@ -663,12 +665,13 @@ def session_timer_answer(
     Returns the ``(name, value)`` pairs to add to the 2xx (empty when no timer is used), or the
     422 :class:`~switchboard.sip.message.Response`.  Malformed headers raise ParseError (400).
     """
-    if min_se < MIN_SESSION_EXPIRES:
-        raise ValueError(f"min_se must be at least {MIN_SESSION_EXPIRES}, got {min_se}")
+    if min_se < 1:
+        raise ValueError(f"min_se must be at least 1 second, got {min_se}")
     raw_se = request.headers.get("Session-Expires")
     requested = parse_session_expires(raw_se) if raw_se is not None else None
     raw_min = request.headers.get("Min-SE")
-    request_min = parse_min_se(raw_min) if raw_min is not None else MIN_SESSION_EXPIRES
+    request_min = parse_min_se(raw_min) if raw_min is not None else \
+        min(MIN_SESSION_EXPIRES, min_se)
     supported = any(tag.lower() == "timer" for tag in request.headers.parsed(SUPPORTED))
 
     if requested is None and session_expires is None:
