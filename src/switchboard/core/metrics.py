@@ -145,16 +145,21 @@ class QueueKpis:
     longest_wait: float
 
 
-@dataclass(slots=True)
 class _Track:
-    queue_id: str
-    bucket: int
-    enqueued_at: float
-    answered_at: float = -1.0
-    held_since: float = -1.0
-    hold: float = 0.0
-    was_held: bool = False
-    agent_id: str = ""
+    """One queued call's progress, for its interval's counts (a plain class: one per call)."""
+
+    __slots__ = ("agent_id", "answered_at", "bucket", "enqueued_at", "held_since", "hold",
+                 "queue_id", "was_held")
+
+    def __init__(self, queue_id: str, bucket: int, enqueued_at: float) -> None:
+        self.queue_id = queue_id
+        self.bucket = bucket
+        self.enqueued_at = enqueued_at
+        self.answered_at = -1.0
+        self.held_since = -1.0
+        self.hold = 0.0
+        self.was_held = False
+        self.agent_id = ""
 
 
 @dataclass(slots=True)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from switchboard.core.agents import Agent
 from switchboard.core.errors import ConfigError
@@ -98,25 +98,37 @@ class QueueConfig:
             raise ConfigError(f"queue {self.queue_id!r}: " + "; ".join(problems))
 
 
-@dataclass(slots=True, eq=False)
 class Entry:
-    """A call waiting in (or ringing an agent from) a queue."""
+    """A call waiting in (or ringing an agent from) a queue.
 
-    call_id: str
-    queue_id: str
-    priority: int
-    skills: tuple[tuple[str, int], ...]
-    enqueued_at: float
-    """When the call entered this queue (its place)."""
-    first_queued_at: float
-    """When the call first entered any queue (the caller's whole wait)."""
-    seq: int
-    key: float
-    callback: str = ""
-    """For a callback request: the number to call back."""
-    active: bool = True
-    in_heap: bool = field(default=False)
-    """Whether the heap still holds this entry (perhaps inactive, waiting to be dropped)."""
+    A plain class rather than a dataclass: one is built per queued call, and under mypyc a
+    hand-written ``__init__`` is native code where a dataclass's generated one is not.
+    """
+
+    __slots__ = ("active", "call_id", "callback", "enqueued_at", "first_queued_at", "in_heap",
+                 "key", "priority", "queue_id", "seq", "skills")
+
+    def __init__(self, call_id: str, queue_id: str, priority: int,
+                 skills: tuple[tuple[str, int], ...], enqueued_at: float,
+                 first_queued_at: float, seq: int, key: float, callback: str = "") -> None:
+        self.call_id = call_id
+        self.queue_id = queue_id
+        self.priority = priority
+        self.skills = skills
+        self.enqueued_at = enqueued_at
+        """When the call entered this queue (its place)."""
+        self.first_queued_at = first_queued_at
+        """When the call first entered any queue (the caller's whole wait)."""
+        self.seq = seq
+        self.key = key
+        self.callback = callback
+        """For a callback request: the number to call back."""
+        self.active = True
+        self.in_heap = False
+        """Whether the heap still holds this entry (perhaps inactive, waiting to be dropped)."""
+
+    def __repr__(self) -> str:
+        return f"Entry({self.call_id!r}, {self.queue_id!r}, seq={self.seq})"
 
 
 class Queue:

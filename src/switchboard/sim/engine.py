@@ -108,13 +108,17 @@ class Model:
     """Keep every event in memory (tests); KPIs are computed either way."""
 
 
-@dataclass(slots=True)
 class _SimCall:
-    entry: EntrySpec
-    caller: str
-    segment: int = 0
-    held: bool = False
-    transferred: bool = False
+    """The simulated caller behind one call (a plain class: one per call)."""
+
+    __slots__ = ("caller", "entry", "held", "segment", "transferred")
+
+    def __init__(self, entry: EntrySpec, caller: str) -> None:
+        self.entry = entry
+        self.caller = caller
+        self.segment = 0
+        self.held = False
+        self.transferred = False
 
 
 @dataclass(slots=True)
