@@ -162,6 +162,17 @@ class _Track:
         self.agent_id = ""
 
 
+class _Span:
+    """Where an agent stands: the state, since when, and their time per interval."""
+
+    __slots__ = ("since", "state", "times")
+
+    def __init__(self, state: AgentState, since: float, times: dict[int, AgentTime]) -> None:
+        self.state = state
+        self.since = since
+        self.times = times
+
+
 @dataclass(slots=True)
 class CampaignCounts:
     """Raw outbound counts for one campaign."""
@@ -213,7 +224,7 @@ class Metrics:
         self.answered_calls: list[tuple[str, float]] = []
         """(caller, arrival time) of each answered inbound call."""
         self._tracks: dict[str, _Track] = {}
-        self._agent_state: dict[str, tuple[AgentState, float]] = {}
+        self._agent_state: dict[str, _Span] = {}
         self._wrap: dict[str, _Track] = {}
         self._callers: dict[str, tuple[str, float]] = {}
         self._outbound: dict[str, tuple[str, str]] = {}  # call -> (campaign, contact)
@@ -385,19 +396,26 @@ class Metrics:
 
     def _agent_changed(self, e: AgentStateChanged) -> None:
         agent_id = e.agent_id
-        previous = self._agent_state.get(agent_id)
-        if previous is not None:
-            self._spend(agent_id, previous[0], previous[1], e.at)
-        self._agent_state[agent_id] = (e.new, e.at)
-        if e.old is AgentState.WRAP_UP and previous is not None:
+        at = e.at
+        span = self._agent_state.get(agent_id)
+        if span is None:
+            self._agent_state[agent_id] = _Span(e.new, at, self.agents[agent_id])
+            return
+        self._spend(span, at)
+        if e.old is AgentState.WRAP_UP:
             track = self._wrap.pop(agent_id, None)
             if track is not None:
-                self._bucket(track.queue_id, track.bucket).wrap_time += e.at - previous[1]
+                self._bucket(track.queue_id, track.bucket).wrap_time += at - span.since
+        span.state = e.new
+        span.since = at
 
-    def _spend(self, agent_id: str, state: AgentState, start: float, end: float) -> None:
+    def _spend(self, span: _Span, end: float) -> None:
+        """Add the time from ``span.since`` to ``end`` in ``span.state`` to its intervals."""
+        state = span.state
+        start = span.since
         if state is AgentState.LOGGED_OUT or end <= start:
             return
-        buckets = self.agents[agent_id]
+        buckets = span.times
         step = self.interval
         t = start
         while t < end:
@@ -461,9 +479,9 @@ class Metrics:
 
     def close(self, now: float) -> None:
         """Count agents' open state spans up to ``now`` (call before reading agent figures)."""
-        for agent_id, (state, since) in self._agent_state.items():
-            self._spend(agent_id, state, since, now)
-            self._agent_state[agent_id] = (state, now)
+        for span in self._agent_state.values():
+            self._spend(span, now)
+            span.since = now
 
     def counts(self, queue_id: str | None = None, bucket: int | None = None) -> QueueCounts:
         """Raw counts, for one queue or all (None), one interval or all (None)."""
