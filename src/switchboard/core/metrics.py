@@ -148,13 +148,16 @@ class QueueKpis:
 class _Track:
     """One queued call's progress, for its interval's counts (a plain class: one per call)."""
 
-    __slots__ = ("agent_id", "answered_at", "bucket", "enqueued_at", "held_since", "hold",
-                 "queue_id", "was_held")
+    __slots__ = ("agent_id", "answered_at", "bucket", "counts", "enqueued_at", "held_since",
+                 "hold", "queue_id", "was_held")
 
-    def __init__(self, queue_id: str, bucket: int, enqueued_at: float) -> None:
+    def __init__(self, queue_id: str, bucket: int, enqueued_at: float,
+                 counts: QueueCounts) -> None:
         self.queue_id = queue_id
         self.bucket = bucket
         self.enqueued_at = enqueued_at
+        self.counts = counts
+        """The counts of the queue and interval the call was offered in."""
         self.answered_at = -1.0
         self.held_since = -1.0
         self.hold = 0.0
@@ -298,14 +301,15 @@ class Metrics:
         if e.requeued:
             return
         bucket = int(e.at // self.interval)
-        self._tracks[e.call_id] = _Track(e.queue_id, bucket, e.at)
-        self._bucket(e.queue_id, bucket).offered += 1
+        counts = self._bucket(e.queue_id, bucket)
+        self._tracks[e.call_id] = _Track(e.queue_id, bucket, e.at, counts)
+        counts.offered += 1
 
     def _answered(self, e: CallAnswered) -> None:
         track = self._tracks.get(e.call_id)
         if track is None:
             return
-        counts = self._bucket(track.queue_id, track.bucket)
+        counts = track.counts
         wait = e.wait
         counts.answered += 1
         counts.answer_wait += wait
@@ -327,7 +331,7 @@ class Metrics:
         track = self._tracks.pop(e.call_id, None)
         if track is None:
             return
-        counts = self._bucket(track.queue_id, track.bucket)
+        counts = track.counts
         sl_seconds, short = self._sl(track.queue_id)
         counts.abandoned += 1
         counts.abandon_wait += e.wait
@@ -340,17 +344,17 @@ class Metrics:
     def _overflowed(self, e: CallOverflowed) -> None:
         track = self._tracks.pop(e.call_id, None)
         if track is not None:
-            self._bucket(track.queue_id, track.bucket).overflowed += 1
+            track.counts.overflowed += 1
 
     def _rona(self, e: CallOfferTimedOut) -> None:
         track = self._tracks.get(e.call_id)
         if track is not None:
-            self._bucket(track.queue_id, track.bucket).ronas += 1
+            track.counts.ronas += 1
 
     def _callback(self, e: CallbackRequested) -> None:
         track = self._tracks.get(e.call_id)
         if track is not None:
-            self._bucket(track.queue_id, track.bucket).callbacks += 1
+            track.counts.callbacks += 1
 
     def _held(self, e: CallHeld) -> None:
         track = self._tracks.get(e.call_id)
@@ -365,7 +369,7 @@ class Metrics:
             track.held_since = -1.0
 
     def _close_talk(self, track: _Track, at: float) -> None:
-        counts = self._bucket(track.queue_id, track.bucket)
+        counts = track.counts
         if track.held_since >= 0:
             track.hold += at - track.held_since
             track.held_since = -1.0
@@ -379,7 +383,7 @@ class Metrics:
     def _transferred(self, e: CallTransferred) -> None:
         track = self._tracks.pop(e.call_id, None)
         if track is not None and track.answered_at >= 0:
-            self._bucket(track.queue_id, track.bucket).transferred += 1
+            track.counts.transferred += 1
             self._close_talk(track, e.at)
 
     def _ended(self, e: CallEnded) -> None:
@@ -387,7 +391,7 @@ class Metrics:
         if track is None:
             return
         if e.reason is EndReason.MAX_WAIT and track.answered_at < 0:
-            self._bucket(track.queue_id, track.bucket).timed_out += 1
+            track.counts.timed_out += 1
         elif track.answered_at >= 0:
             self._close_talk(track, e.at)
         outbound = self._outbound.pop(e.call_id, None)
@@ -405,7 +409,7 @@ class Metrics:
         if e.old is AgentState.WRAP_UP:
             track = self._wrap.pop(agent_id, None)
             if track is not None:
-                self._bucket(track.queue_id, track.bucket).wrap_time += at - span.since
+                track.counts.wrap_time += at - span.since
         span.state = e.new
         span.since = at
 
