@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import secrets
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine
@@ -52,12 +53,14 @@ from switchboard.sip.sdp import (
     create_offer,
     negotiated_from_answer,
 )
+from switchboard.sip.session_timer import SessionTimer
 from switchboard.sip.transaction import Event, ResponseReceived, TimedOut, TransportError
 from switchboard.sip.uri import parse_uri
 from switchboard.telephony.center_port import CenterCall, TelephonyPort
 from switchboard.telephony.directory import Directory, Route, Trunk
 from switchboard.telephony.media import MediaEngine, MediaPort
 from switchboard.telephony.registrar import LocationService, Registrar
+from switchboard.telephony.session_timers import SessionTimers
 from switchboard.telephony.transfer import Transfers
 from switchboard.telephony.transport import Peer
 from switchboard.telephony.trunks import authorized_retry, trunk_peer
@@ -96,7 +99,14 @@ class Leg:
     """DTMF received on this leg (RFC 4733 events or SIP INFO)."""
     auth_tried: bool = False
     answer_sdp: bytes = b""
-    """Our SDP answer to the INVITE (A legs), for the 2xx."""
+    """The SDP we last sent on this leg (A legs): the 2xx's answer, a refresh's offer."""
+    session_timer: SessionTimer | None = None
+    """RFC 4028 deadline of the dialog, when it negotiated Session-Expires."""
+    timer_handle: asyncio.TimerHandle | None = None
+    peer_allows_update: bool = False
+    """The caller's INVITE listed UPDATE in Allow: session refreshes use it."""
+    end_reason: str | None = None
+    """Why we ended the leg, when it was not an ordinary hang-up (session timer expired)."""
 
 
 @dataclass(slots=True)
@@ -110,6 +120,7 @@ class SwitchStats:
     answered: int = 0
     failed: int = 0
     transfers: int = 0
+    sessions_expired: int = 0
 
 
 class Switch:
@@ -117,7 +128,8 @@ class Switch:
 
     def __init__(self, ua: UserAgent, media: MediaEngine, directory: Directory, *,
                  secret: bytes | None = None,
-                 algorithms: tuple[str, ...] = ("MD5",)) -> None:
+                 algorithms: tuple[str, ...] = ("MD5",),
+                 session_min_se: int | None = None) -> None:
         self.ua = ua
         self.media = media
         self.directory = directory
@@ -131,6 +143,13 @@ class Switch:
         self.ended_dialogs: OrderedDict[DialogId, None] = OrderedDict()
         """The last ENDED_DIALOGS_KEPT dialogs that ended (Replaces naming one: 603)."""
         self.transfers = Transfers(self)
+        self.timers = SessionTimers(self)
+        if session_min_se is None:
+            session_min_se = int(os.environ.get("SWITCHBOARD_SESSION_MIN_SE", "90"))
+        if session_min_se < 1:
+            raise ValueError(f"session Min-SE must be at least 1 second, got {session_min_se}")
+        self.session_min_se = session_min_se
+        """Smallest Session-Expires we accept (RFC 4028 Min-SE): 90 unless set for tests."""
         self.stats = SwitchStats()
         self.guard = ua.transport.guard
         ua.on_request = self.on_request
@@ -313,7 +332,8 @@ class Switch:
             stx.respond(488, headers=(("Warning", f'399 - "{exc}"'),))
             return None
         try:
-            timer = session_timer_answer(request, to_tag=stx.to_tag)
+            timer = session_timer_answer(request, min_se=self.session_min_se,
+                                         to_tag=stx.to_tag)
         except ParseError as exc:
             timer = make_response(request, 400, to_tag=stx.to_tag)
             timer.headers.add("Warning", exc.warning)
@@ -358,8 +378,10 @@ class Switch:
                                         *leg.timer_headers))
         dialog = Dialog.from_uas(stx.request, response)
         leg.dialog = dialog
+        leg.answer_sdp = sdp
         self.legs[dialog.dialog_id] = leg
         self.stats.answered += 1
+        self.timers.start(leg)
 
     def _cancel_a(self, leg: Leg) -> None:
         if leg.invite is not None and not leg.invite.final:
@@ -599,7 +621,9 @@ class Switch:
             self._info(stx, leg)
         elif method == "REFER":
             self.transfers.refer(stx, leg)
-        elif method in ("NOTIFY", "UPDATE"):
+        elif method == "UPDATE":
+            self._update(stx, leg)
+        elif method == "NOTIFY":
             stx.respond(200)
         else:
             stx.respond(405, headers=(("Allow", ", ".join(self.ua.allow)),))
@@ -628,30 +652,51 @@ class Switch:
         stx.respond(200)
 
     def _reinvite(self, stx: ServerTx, leg: Leg) -> None:
-        """Hold / resume / media change: answer from our own port (the media is anchored)."""
-        try:
-            offer = SessionDescription.parse(stx.request.body)
-            answer, negotiated = self._answer_sdp(leg, offer)
-        except (ParseError, NegotiationError) as exc:
-            stx.respond(488, headers=(("Warning", f'399 - "{exc}"'),))
-            return
-        self._apply(leg.port, negotiated)
-        contact = leg.dialog.local_contact if leg.dialog is not None else None
-        stx.respond(200, body=answer.serialize(), content_type="application/sdp",
-                    headers=(("Contact", contact.serialize()),) if contact else ())
+        """Hold / resume / media change / session refresh: answer from our own port (the media
+        is anchored). A re-INVITE without SDP gets our last SDP as the offer."""
+        self._answer_in_dialog_offer(stx, leg)
 
-    def bye(self, leg: Leg) -> None:
-        """Hang up a leg with a confirmed dialog (BYE), or just release it."""
+    def _update(self, stx: ServerTx, leg: Leg) -> None:
+        """UPDATE (RFC 3311): a session refresh without SDP, or a media change with it."""
+        self._answer_in_dialog_offer(stx, leg)
+
+    def _answer_in_dialog_offer(self, stx: ServerTx, leg: Leg) -> None:
+        timer_headers = self.timers.answer_refresh(stx, leg)
+        if timer_headers is None:
+            return  # answered 422 / 400
+        sdp = b""
+        if stx.request.body:
+            try:
+                offer = SessionDescription.parse(stx.request.body)
+                answer, negotiated = self._answer_sdp(leg, offer)
+            except (ParseError, NegotiationError) as exc:
+                stx.respond(488, headers=(("Warning", f'399 - "{exc}"'),))
+                return
+            self._apply(leg.port, negotiated)
+            sdp = leg.answer_sdp = answer.serialize()
+        elif stx.request.method == "INVITE":
+            sdp = leg.answer_sdp  # an offerless re-INVITE: we offer what we had
+        contact = leg.dialog.local_contact if leg.dialog is not None else None
+        headers = (("Contact", contact.serialize()),) if contact else ()
+        stx.respond(200, body=sdp, content_type="application/sdp" if sdp else None,
+                    headers=(*headers, *timer_headers))
+        self.timers.refreshed(leg, timer_headers)
+
+    def bye(self, leg: Leg, *, reason: str | None = None) -> None:
+        """Hang up a leg with a confirmed dialog (BYE, with a Reason header when given), or
+        just release it."""
         if leg.ended or leg.dialog is None:
             self._close(leg)
             return
         leg.ended = True
-        bye = leg.dialog.create_request("BYE")
+        bye = leg.dialog.create_request(
+            "BYE", extra_headers=(("Reason", reason),) if reason is not None else ())
         self.ua.send_request(bye, leg.peer, lambda event: None)
         self._close(leg)
 
     def _close(self, leg: Leg) -> None:
         leg.ended = True
+        self.timers.stop(leg)
         leg.port.close()
         if leg.dialog is not None:
             ident = leg.dialog.dialog_id
