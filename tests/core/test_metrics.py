@@ -141,3 +141,12 @@ def test_empty_ratios_are_nan_not_zero() -> None:
     assert math.isnan(k.service_level) and math.isnan(k.asa)
     with pytest.raises(ValueError, match="CSAT score must be 1-5"):
         SurveyAnswered(at=0, call_id="x", score=6)
+
+
+def test_fcr_counts_a_transferred_call_once_and_forgets_ended_calls() -> None:
+    """c2 is answered twice (transferred back into the queue): one contact for FCR, not two."""
+    rig, m = scripted()
+    assert [caller for caller, _ in m.answered_calls] == ["+1555c1", "+1555c2"]
+    assert m.fcr(window=86400) == pytest.approx(1.0)
+    assert m._callers == {}  # every call has ended: nothing is kept per call
+    assert not rig.center.calls

@@ -320,7 +320,7 @@ class Metrics:
         track.answered_at = e.at
         track.agent_id = e.agent_id
         self.agent_calls[e.agent_id] += 1
-        caller = self._callers.get(e.call_id)
+        caller = self._callers.pop(e.call_id, None)  # a call counts once, at its first answer
         if caller is not None:
             self.answered_calls.append(caller)
         outbound = self._outbound.get(e.call_id)
@@ -387,6 +387,7 @@ class Metrics:
             self._close_talk(track, e.at)
 
     def _ended(self, e: CallEnded) -> None:
+        self._callers.pop(e.call_id, None)  # never answered: nothing more to remember
         track = self._tracks.pop(e.call_id, None)
         if track is None:
             return
