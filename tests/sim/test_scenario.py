@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
 
+from switchboard.sim.distributions import expovariate
 from switchboard.sim.engine import Simulation
 from switchboard.sim.scenario import ScenarioError, load
 
@@ -106,3 +108,10 @@ def test_overflow_loop_is_refused_with_its_line(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match=r"scenario.yaml:7: queues\[0\].overflow: overflow "
                                             r"loop support -> tier2 -> support"):
         load(write(tmp_path, text))
+
+
+def test_expovariate_is_the_standard_librarys_bit_for_bit() -> None:
+    ours, theirs = random.Random(7), random.Random(7)
+    for rate in (1.0, 1 / 180, 3.5, 1e-6):
+        for _ in range(1000):
+            assert expovariate(ours, rate) == theirs.expovariate(rate)

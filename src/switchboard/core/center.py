@@ -23,7 +23,7 @@ from __future__ import annotations
 import enum
 import heapq
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from switchboard.core.agents import BUSY_STATES, Agent
@@ -125,7 +125,8 @@ class ContactCenter:
     def __init__(self, *, clock: Clock, port: CallControl, sink: EventSink) -> None:
         self.clock = clock
         self.port = port
-        self.sink = sink
+        self._sink = sink
+        self._append: Callable[[Event], None] = sink.append
         self.agents: dict[str, Agent] = {}
         self.queues: dict[str, Queue] = {}
         self.calls: dict[str, Call] = {}
@@ -173,8 +174,18 @@ class ContactCenter:
 
     # ------------------------------------------------------------------ plumbing
 
+    @property
+    def sink(self) -> EventSink:
+        """Where every event goes first (the log). It may be replaced (wrapped) at any time."""
+        return self._sink
+
+    @sink.setter
+    def sink(self, sink: EventSink) -> None:
+        self._sink = sink
+        self._append = sink.append  # bound once: the per-event path skips the method lookup
+
     def _emit(self, event: Event) -> None:
-        self.sink.append(event)
+        self._append(event)
 
     def _arm(self, at: float, kind: _Timer, subject: str, ref: object) -> None:
         self._seq += 1
@@ -201,7 +212,7 @@ class ContactCenter:
     def _set_state(self, agent: Agent, new: AgentState, now: float, *, reason: str = "",
                    call_id: str = "") -> None:
         old = agent.move(new, now)  # raises IllegalTransition before anything is written
-        self.sink.append(AgentStateChanged(at=now, agent_id=agent.agent_id, old=old, new=new,
+        self._append(AgentStateChanged(at=now, agent_id=agent.agent_id, old=old, new=new,
                                            reason=reason, call_id=call_id))
         if old is AgentState.AVAILABLE:
             for queue_id in agent.queues:

@@ -9,6 +9,17 @@ from dataclasses import dataclass
 from typing import Protocol
 
 
+def expovariate(rng: random.Random, rate: float) -> float:
+    """An exponential draw with the given rate: ``rng.expovariate(rate)``, bit for bit.
+
+    The same formula as CPython's ``Random.expovariate`` (``-log(1 - random()) / rate``), so a
+    seed gives the same run either way; written here because the standard library's is
+    Python code, which the mypyc build of the simulator would otherwise call into twice per
+    call. tests/sim/test_scenario.py checks it against the standard library.
+    """
+    return -math.log(1.0 - rng.random()) / rate
+
+
 class Distribution(Protocol):
     """Something that draws a non-negative number of seconds."""
 
@@ -41,7 +52,7 @@ class Exponential:
 
     def sample(self, rng: random.Random) -> float:
         """Draw one value."""
-        return rng.expovariate(1.0 / self.mean)
+        return expovariate(rng, 1.0 / self.mean)
 
 
 @dataclass(frozen=True, slots=True)

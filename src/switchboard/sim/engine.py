@@ -33,7 +33,7 @@ from switchboard.core.events import AgentState
 from switchboard.core.log import EventLog
 from switchboard.core.metrics import Metrics
 from switchboard.core.queues import QueueConfig
-from switchboard.sim.distributions import Distribution
+from switchboard.sim.distributions import Distribution, expovariate
 
 Handler = Callable[[Any], None]
 
@@ -267,7 +267,7 @@ class Simulation:
         profile = entry.profile
         flat = len(profile) == 1
         while True:
-            t += rng.expovariate(rate_max)
+            t += expovariate(rng, rate_max)
             if t >= self.model.duration:
                 return
             if flat or rng.random() * max(profile) < profile[int(t // 3600) % len(profile)]:
@@ -430,7 +430,7 @@ class Simulation:
         del self.calls[call_id]
         self.center.caller_hung_up(call_id)
         if spec.repeat and rng.random() < spec.repeat:
-            delay = rng.expovariate(1.0 / spec.repeat_after)
+            delay = expovariate(rng, 1.0 / spec.repeat_after)
             if self.clock.now() + delay < self.model.duration:
                 self.at(self.clock.now() + delay, self._repeat, (sim.entry, sim.caller))
 
