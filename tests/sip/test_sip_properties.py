@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import string
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from switchboard.sip._grammar import Scanner, format_params, parse_params, plain_params
 from switchboard.sip.errors import ParseError
 from switchboard.sip.headers import Headers
 from switchboard.sip.message import Request, Response
 from switchboard.sip.parser import StreamParser, parse_message
-from switchboard.sip.uri import NameAddress, SipURI, TelURI, parse_name_addr, parse_uri
+from switchboard.sip.uri import (
+    NameAddress,
+    SipURI,
+    TelURI,
+    _name_addr_at,
+    parse_name_addr,
+    parse_uri,
+)
+from switchboard.sip.values import _parse_via, parse_via
 
 DATA = Path(__file__).parent.parent / "data" / "sip" / "rfc4475"
 CORPUS = [p.read_bytes() for p in sorted(DATA.glob("*.dat"))]
@@ -175,3 +186,76 @@ def test_stream_parser_on_mutated_input_in_random_chunks(data: bytes, sizes: lis
                 pass
         except ParseError:
             return
+
+
+# The fast paths (plain parameters, memoized address heads and Via sent-by) must agree with the
+# Scanner on every input: same value, or both a ParseError with the same message.
+
+def scanner_address(text: str) -> NameAddress:
+    s = Scanner(text, "address")
+    result = _name_addr_at(s)
+    s.skip_ws()
+    if not s.at_end():
+        raise s.error(f"unexpected {s.text[s.pos:]!r} after the address")
+    return result
+
+
+def same_outcome(fast: Callable[[str], object], slow: Callable[[str], object],
+                 text: str) -> None:
+    try:
+        expected: object = slow(text)
+    except ParseError as exc:
+        with pytest.raises(ParseError) as info:
+            fast(text)
+        assert info.value.message == exc.message
+        return
+    assert fast(text) == expected
+
+
+@st.composite
+def mutated_text(draw: st.DrawFn, base: st.SearchStrategy[str]) -> str:
+    text = draw(base)
+    for _ in range(draw(st.integers(0, 3))):
+        pos = draw(st.integers(0, len(text)))
+        text = text[:pos] + draw(st.sampled_from(
+            [",", ";", " ", "\t", '"', "<", ">", ":", "=", "?", "@", ";tag", "=x", "\\", "["]
+        )) + text[pos + draw(st.integers(0, 2)):]
+    return text
+
+
+address_texts = st.one_of(
+    addresses.map(lambda a: a.serialize()),
+    addresses.map(lambda a: f"{a.uri.serialize()}{format_params(a.params)}"),  # addr-spec
+)
+
+
+@settings(max_examples=500)
+@given(mutated_text(address_texts))
+def test_address_fast_path_agrees_with_the_scanner(text: str) -> None:
+    same_outcome(parse_name_addr, scanner_address, text)
+
+
+param_texts = header_params.map(format_params)
+
+
+@settings(max_examples=300)
+@given(mutated_text(param_texts))
+def test_plain_params_agree_with_the_scanner(text: str) -> None:
+    plain = plain_params(text)
+    if plain is not None:
+        assert plain == parse_params(Scanner(text, "params"))
+
+
+via_texts = st.builds(
+    lambda transport, host, port, params: f"SIP/2.0/{transport} {host}"
+    f"{'' if port is None else f':{port}'}{format_params(params)}",
+    tokens, hosts, ports,
+    st.lists(st.tuples(st.sampled_from(["branch", "rport", "received", "ttl", "maddr", "x"]),
+                       st.one_of(st.none(), tokens, ipv4)), max_size=3).map(tuple),
+)
+
+
+@settings(max_examples=500)
+@given(mutated_text(via_texts))
+def test_via_fast_path_agrees_with_the_scanner(text: str) -> None:
+    same_outcome(parse_via, _parse_via, text)

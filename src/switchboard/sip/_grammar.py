@@ -6,6 +6,8 @@ characters above U+007F only ever appear inside quoted strings, reason phrases a
 
 from __future__ import annotations
 
+import functools
+import re
 import string
 
 from .errors import ParseError
@@ -30,9 +32,17 @@ WS = frozenset(" \t")
 HEXDIG = frozenset(string.hexdigits)
 
 
+def _char_class(chars: frozenset[str]) -> str:
+    """A regular-expression character class matching exactly ``chars``."""
+    return "[" + "".join(re.escape(ch) for ch in sorted(chars)) + "]"
+
+
+_TOKEN_RE = re.compile(_char_class(TOKEN) + "+")
+
+
 def is_token(text: str) -> bool:
     """True when ``text`` is a non-empty RFC 3261 token."""
-    return bool(text) and all(ch in TOKEN for ch in text)
+    return _TOKEN_RE.fullmatch(text) is not None
 
 
 def unescape(text: str, allowed: frozenset[str], what: str) -> str:
@@ -213,6 +223,40 @@ GEN_VALUE = TOKEN | frozenset(":[]")
 
 Params = tuple[tuple[str, str | None], ...]
 
+# The common spelling of a parameter list: no whitespace, no quoted values.  Anything else
+# (LWS around ';' or '=', quoted strings, errors) goes through the Scanner.
+_PLAIN_PARAM = _char_class(TOKEN) + "+(?:=" + _char_class(GEN_VALUE) + "+)?"
+_PLAIN_PARAMS_RE = re.compile(f"(?:;{_PLAIN_PARAM})*")
+_PLAIN_PARAM_RE = re.compile(
+    ";(" + _char_class(TOKEN) + "+)(=" + _char_class(GEN_VALUE) + "+)?"
+)
+
+
+_ONE_PLAIN_PARAM_RE = re.compile(
+    ";(" + _char_class(TOKEN) + "+)(?:=(" + _char_class(GEN_VALUE) + "+))?"
+)
+
+
+@functools.lru_cache(maxsize=2048)
+def plain_params(text: str) -> Params | None:
+    """``text`` (``;a=b;c``...) as parameters when it is in the plain form, else None.
+
+    The plain form is what nearly every peer sends; for it the result is exactly what
+    :func:`parse_params` gives.  None means "use :func:`parse_params`" (which also reports
+    errors), never that the text is malformed.  Memoized: a dialog's tags recur in each of
+    its messages.
+    """
+    if not text:
+        return ()
+    one = _ONE_PLAIN_PARAM_RE.fullmatch(text)
+    if one is not None:
+        return ((one[1], one[2]),)
+    if _PLAIN_PARAMS_RE.fullmatch(text) is None:
+        return None
+    return tuple(
+        [(name, value[1:] if value else None) for name, value in _PLAIN_PARAM_RE.findall(text)]
+    )
+
 
 def parse_params(s: Scanner) -> Params:
     """Read ``*( SEMI generic-param )`` at the cursor (RFC 3261 §25.1).
@@ -261,12 +305,9 @@ def unquote(value: str) -> str:
     return value
 
 
-_DIGITS = frozenset(string.digits)
-
-
 def parse_uint(text: str, maximum: int, what: str) -> int:
     """Parse ``1*DIGIT`` (ASCII only) no larger than ``maximum``; ParseError otherwise."""
-    if not text or not all(ch in _DIGITS for ch in text):
+    if not (text.isascii() and text.isdigit()):
         raise ParseError(f"{what} {text!r} is not a non-negative integer")
     significant = text.lstrip("0")
     # Compare lengths first: int() of thousands of digits is slow and may raise ValueError.

@@ -124,10 +124,9 @@ class Message:
     def serialize(self) -> bytes:
         """The message as bytes: start line, headers, a computed Content-Length, body."""
         lines = [self.start_line()]
-        lines.extend(f"{name}: {value}" for name, value in self.headers)
-        lines.append(f"Content-Length: {len(self.body)}")
-        head = "\r\n".join(lines) + "\r\n\r\n"
-        return head.encode("utf-8") + self.body
+        lines += [f"{name}: {value}" for name, value in self.headers._entries]
+        lines.append(f"Content-Length: {len(self.body)}\r\n\r\n")
+        return "\r\n".join(lines).encode("utf-8") + self.body
 
 
 @dataclass(eq=True)
@@ -164,7 +163,7 @@ class Response(Message):
     def __post_init__(self) -> None:
         if not 100 <= self.status_code <= 699:
             raise ValueError(f"status code {self.status_code} is outside 100-699")
-        if any(ch in self.reason for ch in "\r\n"):
+        if "\r" in self.reason or "\n" in self.reason:
             raise ValueError(f"reason phrase contains CR or LF: {self.reason!r}")
 
     @property
@@ -187,6 +186,16 @@ class Response(Message):
         return f"{SIP_VERSION} {self.status_code} {self.reason}"
 
 
+#: (header, canonical name, lower-case key) that a response copies from its request.
+_COPIED = (
+    (VIA, "Via", "via"),
+    (FROM, "From", "from"),
+    (TO, "To", "to"),
+    (CALL_ID, "Call-ID", "call-id"),
+    (CSEQ, "CSeq", "cseq"),
+)
+
+
 def make_response(
     request: Request,
     status_code: int,
@@ -199,15 +208,35 @@ def make_response(
     Via (all values, in order), From, Call-ID and CSeq are copied; To is copied and, when
     ``to_tag`` is given and the request's To has no tag, the tag is added.  100 Trying also
     copies Timestamp (§8.2.6.1).
+
+    The copied values are the request's text, already validated by the parser, and their
+    parsed values travel with them (they are immutable), so the response's typed headers
+    cost nothing.
     """
+    source = request.headers
     headers = Headers()
-    for name in ("Via", "From", "To", "Call-ID", "CSeq"):
-        for value in request.headers.get_all(name):
-            if name == "To" and to_tag is not None and request.to.tag is None:
-                value = request.to.with_param("tag", to_tag).serialize()
-            headers.add(name, value)
+    for spec, name, key in _COPIED:
+        values = source._values(key)
+        if not values:
+            continue
+        if key == "to" and to_tag is not None:
+            to = request.to
+            if to.tag is None:
+                tagged = to.with_param("tag", to_tag)
+                if to.has_param("tag"):
+                    values = [tagged.serialize()]
+                else:
+                    # Keep the peer's spelling of its To, and add our tag to it.
+                    values = [f"{values[0]};tag={to_tag}"]
+                headers._append(name, key, values)
+                headers._seed(TO, (tagged,))
+                continue
+        headers._append(name, key, values)
+        known = source._cache.get(key)
+        if known is not None:
+            headers._seed(spec, known)
     if status_code == 100:
-        timestamp = request.headers.get("Timestamp")
+        timestamp = source.get("Timestamp")
         if timestamp is not None:
             headers.add("Timestamp", timestamp)
     return Response(

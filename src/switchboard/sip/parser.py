@@ -22,16 +22,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ._grammar import is_token, parse_uint
+from ._grammar import is_token, parse_uint, split_commas
 from .errors import ParseError
-from .headers import CSEQ, REGISTRY, Headers, canonical_name
+from .headers import CSEQ, REGISTRY, Headers, name_info
 from .message import Request, Response
 from .uri import SipURI, parse_uri
 
 __all__ = ["DEFAULT_LIMITS", "ParserLimits", "StreamParser", "parse_message"]
 
 _VERSION_RE = re.compile(r"SIP/([0-9]+)\.([0-9]+)", re.IGNORECASE)
-_MANDATORY = ("Via", "From", "To", "Call-ID", "CSeq")
+_MANDATORY = (("Via", "via"), ("From", "from"), ("To", "to"), ("Call-ID", "call-id"),
+              ("CSeq", "cseq"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,11 @@ def _too_large(size: int, limits: ParserLimits) -> ParseError:
     )
 
 
+def _bare_cr_or_lf(lines: list[str]) -> ParseError:
+    number = next(i for i, line in enumerate(lines) if "\r" in line or "\n" in line)
+    return ParseError(f"bare CR or LF in line {number + 1}; lines must end in CRLF")
+
+
 def _parse_head(head: bytes, limits: ParserLimits) -> _Head:
     """Parse the start line and header fields (``head`` excludes the final CRLF CRLF)."""
     try:
@@ -73,34 +79,43 @@ def _parse_head(head: bytes, limits: ParserLimits) -> _Head:
     except UnicodeDecodeError as exc:
         raise ParseError(f"header section is not valid UTF-8 (octet {exc.start})") from None
     lines = text.split("\r\n")
-    for number, line in enumerate(lines):
-        if "\r" in line or "\n" in line:
-            raise ParseError(f"bare CR or LF in line {number + 1}; lines must end in CRLF")
+    breaks = len(lines) - 1
+    if text.count("\r") != breaks or text.count("\n") != breaks:
+        raise _bare_cr_or_lf(lines)
     start_line = lines[0]
     if start_line[:1] in (" ", "\t"):
         raise ParseError("start line begins with whitespace")
-    fields: list[list[str]] = []
+    fields: list[tuple[tuple[str, str, bool], str]] = []
     for line in lines[1:]:
         if line[:1] in (" ", "\t"):
             # Folding: CRLF + whitespace is one SP (RFC 3261 §7.3.1).
             if not fields:
                 raise ParseError(f"continuation line {line!r} before any header field")
-            fields[-1][1] = fields[-1][1].rstrip(" \t") + " " + line.strip(" \t")
+            known, folded = fields[-1]
+            fields[-1] = (known, folded.rstrip(" \t") + " " + line.strip(" \t"))
             continue
         name, colon, value = line.partition(":")
-        name = name.rstrip(" \t")
-        if not colon or not is_token(name):
+        info = name_info(name.rstrip(" \t")) if colon else None
+        if info is None:
             raise ParseError(f"malformed header line {line!r}")
-        fields.append([name, value])
+        fields.append((info, value))
         if len(fields) > limits.max_headers:
             raise ParseError(f"more than {limits.max_headers} header fields")
-    headers = Headers()
+    entries: list[tuple[str, str]] = []
+    keys: list[str] = []
     lengths: list[str] = []
-    for name, value in fields:
-        if canonical_name(name).lower() == "content-length":
-            lengths.append(value.strip(" \t"))
+    for (canonical, key, list_valued), value in fields:
+        value = value.strip(" \t")
+        if key == "content-length":
+            lengths.append(value)
+        elif list_valued and "," in value:
+            for element in split_commas(value):
+                entries.append((canonical, element))
+                keys.append(key)
         else:
-            headers.add(name, value)
+            entries.append((canonical, value))
+            keys.append(key)
+    headers = Headers._from_fields(entries, keys)
     content_length: int | None = None
     if len(lengths) > 1:
         raise ParseError(f"{len(lengths)} Content-Length header fields; exactly one is allowed")
@@ -165,13 +180,14 @@ def _build(head: _Head, body: bytes, limits: ParserLimits) -> Request | Response
 
 def _validate(message: Request | Response, limits: ParserLimits) -> None:
     headers = message.headers
-    missing = [name for name in _MANDATORY if name not in headers]
+    present = headers._keys
+    missing = [name for name, key in _MANDATORY if key not in present]
     if missing:
         raise ParseError(f"missing mandatory header fields: {', '.join(missing)}")
     for key in limits.eager:
         spec = REGISTRY.get(key)
         if spec is not None:
-            headers.parsed(spec)
+            headers.parsed_one(spec)
     if isinstance(message, Request):
         cseq = headers.require(CSEQ)
         if cseq.method != message.method:

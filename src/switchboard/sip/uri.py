@@ -8,6 +8,7 @@ literally, so serialization is canonical and ``parse_uri(u.serialize()) == u``. 
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from ._grammar import (
     format_params,
     parse_params,
     parse_uint,
+    plain_params,
     quote,
     unescape,
 )
@@ -51,8 +53,12 @@ _IPV4_RE = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}")
 _TEL_PNAME = ALPHANUM | frozenset("-")
 
 
+@functools.lru_cache(maxsize=1024)
 def check_host(host: str) -> str:
-    """Validate an RFC 3261 ``host``: hostname, IPv4address or IPv6reference; return it."""
+    """Validate an RFC 3261 ``host``: hostname, IPv4address or IPv6reference; return it.
+
+    Memoized: the same few hosts appear in every message (errors are not cached).
+    """
     if host.startswith("["):
         if not host.endswith("]"):
             raise ParseError(f"IPv6 reference {host!r} lacks its closing ']'")
@@ -362,10 +368,12 @@ _URI_PARSERS: dict[str, Callable[[str, str, str], URI]] = {
 }
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_uri(text: str) -> URI:
     """Parse any URI: SIP/SIPS and tel are decoded, other schemes kept as :class:`AbsoluteURI`.
 
-    Raises ParseError with a message naming the offending part.
+    Raises ParseError with a message naming the offending part.  Memoized (URIs are frozen,
+    and the same ones recur in every call); errors are not cached.
     """
     scheme, colon, rest = text.partition(":")
     if not colon or not _SCHEME_RE.fullmatch(scheme):
@@ -477,11 +485,66 @@ def _name_addr_at(s: Scanner) -> NameAddress:
     return NameAddress(uri=uri, display_name=display, params=params)
 
 
+#: Characters that take an addr-spec off the fast path (the Scanner decides about them).
+_NOT_PLAIN_ADDR_SPEC = re.compile(r'[ \t",?<]')
+
+
+@functools.lru_cache(maxsize=4096)
+def _address_head(head: str) -> tuple[URI, str | None] | None:
+    """``[display] <URI>`` parsed (memoized), or None when the Scanner must decide."""
+    s = Scanner(head, "address")
+    try:
+        result = _name_addr_at(s)
+    except ParseError:
+        return None
+    if result.params or not s.at_end():
+        return None
+    return result.uri, result.display_name
+
+
+def _plain_address(text: str) -> NameAddress | None:
+    """The common spellings of an address, parsed without the Scanner; None for the rest.
+
+    ``[display] <URI>;params`` reuses the memoized parse of everything up to the first '>'
+    and reads the parameters after it; an addr-spec without whitespace, quotes, ',' '?' or
+    '<' is a memoized URI and parameters.  Whenever this returns a value it is the value the
+    Scanner would return; whenever it is not sure (or the text is malformed) it returns None.
+    """
+    lt = text.find("<")
+    if lt >= 0:
+        gt = text.find(">", lt)
+        if gt < 0:
+            return None
+        head = _address_head(text[: gt + 1])
+        if head is None:
+            return None
+        params = plain_params(text[gt + 1 :])
+        if params is None:
+            return None
+        return NameAddress(head[0], head[1], params)
+    if _NOT_PLAIN_ADDR_SPEC.search(text) is not None:
+        return None
+    semi = text.find(";")
+    raw = text if semi < 0 else text[:semi]
+    params = plain_params("" if semi < 0 else text[semi:])
+    if not raw or params is None:
+        return None
+    try:
+        uri = parse_uri(raw)
+    except ParseError:
+        return None
+    return NameAddress(uri, None, params)
+
+
 def parse_name_addr(text: str, what: str = "address") -> NameAddress:
     """Parse ``( name-addr / addr-spec ) *( SEMI generic-param )`` from a header value.
 
     In the addr-spec form parameters belong to the header, not the URI (RFC 3261 §20.10).
+    ParseError messages name ``what`` (the header).
     """
+    plain = _plain_address(text)
+    if plain is not None:
+        return plain
     s = Scanner(text, what)
     result = _name_addr_at(s)
     s.skip_ws()

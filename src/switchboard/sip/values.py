@@ -9,6 +9,7 @@ names to these functions.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import ipaddress
 import re
 from collections.abc import Callable
@@ -24,11 +25,12 @@ from ._grammar import (
     is_token,
     parse_params,
     parse_uint,
+    plain_params,
     quote,
     unquote,
 )
 from .errors import ParseError
-from .uri import NameAddress, _name_addr_at, check_host
+from .uri import NameAddress, check_host, parse_name_addr
 
 __all__ = [
     "UINT32_MAX",
@@ -169,7 +171,32 @@ def _check_via_params(s: Scanner, params: Params) -> None:
 
 
 def parse_via(text: str) -> Via:
-    """Parse one via-parm: ``sent-protocol LWS sent-by *( SEMI via-params )``."""
+    """Parse one via-parm: ``sent-protocol LWS sent-by *( SEMI via-params )``.
+
+    The part before the first ';' (protocol and sent-by, the same in every message from a
+    peer) is parsed once and memoized; plain parameters after it are read without the
+    Scanner.  Anything unusual takes the Scanner path, which also words the errors.
+    """
+    semi = text.find(";")
+    if semi < 0:
+        return _parse_via_head(text) or _parse_via(text)
+    head = _parse_via_head(text[:semi])
+    params = plain_params(text[semi:]) if head is not None else None
+    if head is None or params is None:
+        return _parse_via(text)
+    _check_via_params(Scanner(text, "Via"), params)
+    return Via(head.transport, head.host, head.port, params, head.protocol, head.version)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_via_head(text: str) -> Via | None:
+    try:
+        return _parse_via(text)
+    except ParseError:
+        return None
+
+
+def _parse_via(text: str) -> Via:
     s = Scanner(text, "Via")
     s.skip_ws()
     protocol = s.token("protocol name")
@@ -222,6 +249,7 @@ class CSeq:
         return f"{self.number} {self.method}"
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_cseq(text: str) -> CSeq:
     """Parse ``1*DIGIT LWS Method``; numbers above 2**32-1 are rejected (RFC 4475 §3.1.2.4)."""
     s = Scanner(text, "CSeq")
@@ -240,16 +268,18 @@ def parse_cseq(text: str) -> CSeq:
     return CSeq(number, method)
 
 
+_WORD_CLASS = "[" + "".join(re.escape(ch) for ch in sorted(WORD)) + "]"
+_CALL_ID_RE = re.compile(f"{_WORD_CLASS}+(?:@{_WORD_CLASS}+)?")
+
+
 def parse_call_id(text: str) -> str:
     """Validate ``callid = word [ "@" word ]`` and return it unchanged."""
-    local, at, host = text.partition("@")
-    if not local or not all(ch in WORD for ch in local) or (
-        at and (not host or not all(ch in WORD for ch in host))
-    ):
+    if _CALL_ID_RE.fullmatch(text) is None:
         raise ParseError(f"Call-ID {text!r} is not word[@word]")
     return text
 
 
+@functools.lru_cache(maxsize=256)
 def parse_max_forwards(text: str) -> int:
     """Parse Max-Forwards: 1*DIGIT in 0..255 (RFC 3261 §20.22)."""
     return parse_uint(text, 255, "Max-Forwards")
@@ -293,6 +323,7 @@ class MediaType:
         return f"{self.type}/{self.subtype}{format_params(self.params)}"
 
 
+@functools.lru_cache(maxsize=256)
 def parse_media_type(text: str) -> MediaType:
     """Parse ``m-type SLASH m-subtype *( SEMI m-parameter )``; wildcards allowed (Accept)."""
     s = Scanner(text, "media type")
@@ -318,6 +349,7 @@ class ContactWildcard:
         return "*"
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_contact(text: str) -> NameAddress | ContactWildcard:
     """Parse one contact-param, or the ``*`` wildcard."""
     if text.strip(" \t") == "*":
@@ -326,12 +358,7 @@ def parse_contact(text: str) -> NameAddress | ContactWildcard:
 
 
 def _parse_address(text: str, what: str) -> NameAddress:
-    s = Scanner(text, what)
-    result = _name_addr_at(s)
-    s.skip_ws()
-    if not s.at_end():
-        raise s.error(f"unexpected {s.text[s.pos:]!r} after the address")
-    return result
+    return parse_name_addr(text, what)
 
 
 def parse_from_to(what: str) -> Callable[[str], NameAddress]:
