@@ -26,8 +26,10 @@ from switchboard.sip.transaction import (
     Transaction,
     TransportError,
     TxState,
+    Waiting,
     client_key,
     server_key,
+    waiting,
 )
 from switchboard.sip.transaction import build_ack as build_ack_for
 from switchboard.sip.uri import SipURI
@@ -410,3 +412,38 @@ def test_every_transition_is_logged(caplog: pytest.LogCaptureFixture) -> None:
     client.receive_response(make_response(client.request, 100), 0.3)
     client.handle_timer(0.5)  # Timer A was cancelled on leaving Calling: nothing fires
     assert client.take_outgoing() == [client.request]
+
+
+# ---------------------------------------------------------------------------------------------
+# Wait states (what an adapter may keep instead of the machine)
+
+
+def test_waiting_names_the_two_wait_states_and_only_over_udp() -> None:
+    bye = NonInviteServerTransaction(make_request("BYE"), now=0.0)
+    assert waiting(bye) is None  # Trying: the TU still has to answer
+    ok = make_response(bye.request, 200, to_tag="b1")
+    bye.send_response(ok, 1.0)
+    assert waiting(bye) is Waiting.RESEND
+    bye.receive_request(make_request("BYE"), 2.0)  # the row RESEND stands for
+    assert bye.take_outgoing() == [ok, ok]
+    assert bye.get_timer() == pytest.approx(33.0)  # Timer J: the deadline of the wait
+    invite = InviteServerTransaction(make_request("INVITE"), now=0.0)
+    assert waiting(invite) is None
+    invite.send_response(make_response(invite.request, 180, to_tag="b1"), 0.1)
+    assert waiting(invite) is None  # Proceeding
+    invite.send_response(make_response(invite.request, 200, to_tag="b1"), 0.2)
+    assert waiting(invite) is Waiting.ABSORB
+    assert invite.get_timer() == pytest.approx(32.2)  # Timer L
+    failed = InviteServerTransaction(make_request("INVITE"), now=0.0)
+    failed.send_response(make_response(failed.request, 486, to_tag="b1"), 0.1)
+    assert waiting(failed) is None  # Completed: Timer G retransmits, an ACK confirms
+    tcp = NonInviteServerTransaction(make_request("BYE"), now=0.0, reliable=True)
+    tcp.send_response(make_response(tcp.request, 200, to_tag="b1"), 0.1)
+    assert waiting(tcp) is None
+
+
+def test_a_given_key_is_the_transactions_key() -> None:
+    request = make_request("INVITE")
+    key = server_key(request)
+    assert InviteServerTransaction(request, now=0.0, key=key).key is key
+    assert InviteServerTransaction(request, now=0.0).key == key

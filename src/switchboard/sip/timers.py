@@ -1,13 +1,18 @@
-"""Transaction timer values (RFC 3261 §17, table 4) and a small deadline set.
+"""Transaction timer values (RFC 3261 §17, table 4) and a timer wheel for their adapter.
 
 Nothing here reads the clock: deadlines are computed from the ``now`` the caller passes in.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Hashable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
-__all__ = ["DEFAULT_TIMERS", "TimerConfig", "TimerSet"]
+__all__ = ["DEFAULT_TIMERS", "TimerConfig", "TimerWheel"]
+
+H = TypeVar("H", bound=Hashable)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -37,40 +42,67 @@ class TimerConfig:
 DEFAULT_TIMERS = TimerConfig()
 
 
-class TimerSet:
-    """Named deadlines; at most one per name."""
+class TimerWheel(Generic[H]):
+    """Deadlines of many items rounded up to a tick: one bucket, and one adapter timer, per tick.
 
-    __slots__ = ("_deadlines",)
+    Every SIP call leaves transactions waiting tens of seconds (Timers J and L: 64*T1) for
+    retransmissions that seldom come; giving each its own loop timer fills the loop's heap.
+    Here an item (anything hashable: a transaction handle) is filed in the bucket of its
+    deadline rounded *up* to a multiple of ``tick``, so a timer fires at most one tick late and
+    never early (the RFC's timers are lower bounds).
 
-    def __init__(self) -> None:
-        self._deadlines: dict[str, float] = {}
+    :meth:`schedule` returns the bucket's slot when the bucket is new: the adapter then arms
+    one timer at ``slot * tick`` and calls :meth:`due` with the slot when it fires.
+    Rescheduling an item moves it (the old bucket forgets it lazily); :meth:`cancel` drops it.
+    """
 
-    def arm(self, name: str, deadline: float) -> None:
-        """Set (or reset) timer ``name`` to fire at ``deadline``."""
-        self._deadlines[name] = deadline
+    __slots__ = ("_buckets", "_slot", "tick")
 
-    def cancel(self, *names: str) -> None:
-        """Stop the named timers (absent ones are ignored)."""
-        for name in names:
-            self._deadlines.pop(name, None)
+    def __init__(self, tick: float = 0.02) -> None:
+        if tick <= 0:
+            raise ValueError(f"tick must be positive, got {tick}")
+        #: The resolution, in seconds.
+        self.tick = tick
+        self._buckets: dict[int, list[H]] = {}
+        self._slot: dict[H, int] = {}
 
-    def clear(self) -> None:
-        """Stop every timer."""
-        self._deadlines.clear()
+    def __len__(self) -> int:
+        """How many items are scheduled."""
+        return len(self._slot)
 
-    def is_armed(self, name: str) -> bool:
-        """True when timer ``name`` is pending."""
-        return name in self._deadlines
+    def __contains__(self, item: object) -> bool:
+        return item in self._slot
 
-    def next_deadline(self) -> float | None:
-        """The earliest deadline, or None when no timer is armed."""
-        return min(self._deadlines.values(), default=None)
-
-    def pop_due(self, now: float) -> str | None:
-        """Remove and return the earliest timer due at ``now`` (ties by name), if any."""
-        due = [(when, name) for name, when in self._deadlines.items() if when <= now]
-        if not due:
+    def schedule(self, item: H, deadline: float) -> int | None:
+        """File ``item`` to fire at ``deadline``; the slot to arm when its bucket is new."""
+        slot = math.ceil(deadline / self.tick)
+        if self._slot.get(item) == slot:
             return None
-        _, name = min(due)
-        del self._deadlines[name]
-        return name
+        self._slot[item] = slot
+        bucket = self._buckets.get(slot)
+        if bucket is None:
+            self._buckets[slot] = [item]
+            return slot
+        bucket.append(item)
+        return None
+
+    def cancel(self, item: H) -> None:
+        """Forget ``item`` (absent items are ignored)."""
+        self._slot.pop(item, None)
+
+    def due(self, slot: int) -> list[H]:
+        """Empty bucket ``slot``: the items still filed there, in the order they were filed."""
+        out: list[H] = []
+        current = self._slot
+        for item in self._buckets.pop(slot, ()):
+            if current.get(item) == slot:
+                del current[item]
+                out.append(item)
+        return out
+
+    def clear(self) -> list[int]:
+        """Forget every item; returns the slots that had buckets (to disarm their timers)."""
+        slots = list(self._buckets)
+        self._buckets.clear()
+        self._slot.clear()
+        return slots

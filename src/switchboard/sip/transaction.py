@@ -23,6 +23,12 @@ that is a bug in the caller.  Timers are cancelled on every exit they no longer 
 of them on termination.  Over reliable transports the retransmission timers (A, E, G) are never
 armed and the wait timers (D, I, J, K) are zero, as the RFC specifies.
 
+Most of a server transaction's life over UDP is a wait: 64*T1 in Completed (non-INVITE, Timer
+J) or Accepted (INVITE answered 2xx, Timer L) for retransmissions of its request.  :func:`waiting`
+tells the adapter when a transaction has reached such a state, in which the table above leaves it
+only three things to do (see :class:`Waiting`), so that the adapter can keep a few immutable
+values instead of the whole machine, its request and its response, for those 32 s.
+
 RFC 6026 is followed rather than RFC 3261's original text for 2xx to INVITE: the client goes to
 "Accepted" (Timer M) so that 2xx retransmissions and forked 2xx still reach the TU, and the server
 goes to "Accepted" (Timer L) so that INVITE retransmissions are absorbed rather than creating a
@@ -33,7 +39,6 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar, TypeAlias
@@ -41,7 +46,7 @@ from typing import ClassVar, TypeAlias
 from .errors import ProtocolError
 from .headers import Headers
 from .message import Request, Response, make_response
-from .timers import DEFAULT_TIMERS, TimerConfig, TimerSet
+from .timers import DEFAULT_TIMERS, TimerConfig
 
 __all__ = [
     "AckReceived",
@@ -57,8 +62,10 @@ __all__ = [
     "TransactionKey",
     "TransportError",
     "TxState",
+    "Waiting",
     "client_key",
     "server_key",
+    "waiting",
 ]
 
 logger = logging.getLogger(__name__)
@@ -220,19 +227,23 @@ class Transaction:
     KIND: ClassVar[str]
 
     def __init__(self, request: Request, *, reliable: bool, initial: TxState,
-                 timers: TimerConfig) -> None:
+                 timers: TimerConfig, key: TransactionKey | None = None) -> None:
         #: The request that created the transaction.
         self.request = request
         #: True over TCP / TLS / SCTP / WS: no retransmissions, zero wait timers.
         self.reliable = reliable
         self.config = timers
         self._state = initial
-        self._timers = TimerSet()
-        self._events: deque[Event] = deque()
+        #: Armed timers: name -> deadline (at most one per name).
+        self._timers: dict[str, float] = {}
+        self._events: list[Event] = []
         self._outgoing: list[Request | Response] = []
         self._interval = timers.t1
         self._error_reason = ""
-        self.key = client_key(request) if isinstance(self, _Client) else server_key(request)
+        if key is None:
+            key = client_key(request) if isinstance(self, _Client) else server_key(request)
+        #: What matches messages to this transaction (:func:`client_key` / :func:`server_key`).
+        self.key = key
 
     @property
     def state(self) -> TxState:
@@ -248,11 +259,17 @@ class Transaction:
 
     def get_timer(self) -> float | None:
         """When :meth:`handle_timer` must next be called, or None."""
-        return self._timers.next_deadline()
+        return min(self._timers.values()) if self._timers else None
 
     def handle_timer(self, now: float) -> None:
         """Fire every timer whose deadline is at or before ``now``, earliest first."""
-        while (name := self._timers.pop_due(now)) is not None:
+        timers = self._timers
+        while timers:
+            # The earliest due timer first (ties by name); an action may re-arm or cancel.
+            when, name = min((when, name) for name, when in timers.items())
+            if when > now:
+                return
+            del timers[name]
             self._fire(_TIMER_INPUTS[name], now, None)
 
     def transport_error(self, now: float, reason: str = "") -> None:
@@ -267,7 +284,7 @@ class Transaction:
 
     def next_event(self) -> Event | None:
         """The next event for the TU, or None."""
-        return self._events.popleft() if self._events else None
+        return self._events.pop(0) if self._events else None
 
     # machinery ------------------------------------------------------------------------------
 
@@ -293,7 +310,7 @@ class Transaction:
             self._events.append(Terminated(previous=old_state))
 
     def _arm(self, name: str, now: float, duration: float) -> None:
-        self._timers.arm(name, now + duration)
+        self._timers[name] = now + duration
 
     def _send(self, message: Request | Response) -> None:
         self._outgoing.append(message)
@@ -313,8 +330,8 @@ class _Client(Transaction):
 
 class _Server(Transaction):
     def __init__(self, request: Request, *, reliable: bool, initial: TxState,
-                 timers: TimerConfig) -> None:
-        super().__init__(request, reliable=reliable, initial=initial, timers=timers)
+                 timers: TimerConfig, key: TransactionKey | None = None) -> None:
+        super().__init__(request, reliable=reliable, initial=initial, timers=timers, key=key)
         self.last_response: Response | None = None
 
     def receive_request(self, request: Request, now: float) -> None:
@@ -341,6 +358,11 @@ def _noop(tx: Transaction, now: float, message: Request | Response | None) -> No
     return None
 
 
+def _cancel(tx: Transaction, *names: str) -> None:
+    for name in names:
+        tx._timers.pop(name, None)
+
+
 def _pass_response(tx: Transaction, now: float, message: Request | Response | None) -> None:
     assert isinstance(message, Response)
     tx._events.append(ResponseReceived(response=message))
@@ -359,7 +381,7 @@ def _transport_error(tx: Transaction, now: float, message: Request | Response | 
 
 def _send_response(tx: Transaction, now: float, message: Request | Response | None) -> None:
     assert isinstance(message, Response) and isinstance(tx, _Server)
-    tx._timers.cancel("trying")
+    tx._timers.pop("trying", None)
     tx.last_response = message
     tx._send(message)
 
@@ -383,19 +405,19 @@ def _ict_retransmit(tx: Transaction, now: float, message: Request | Response | N
 
 
 def _ict_proceed(tx: Transaction, now: float, message: Request | Response | None) -> None:
-    tx._timers.cancel("A", "B")
+    _cancel(tx, "A", "B")
     _pass_response(tx, now, message)
 
 
 def _ict_accept(tx: Transaction, now: float, message: Request | Response | None) -> None:
-    tx._timers.cancel("A", "B")
+    _cancel(tx, "A", "B")
     _pass_response(tx, now, message)
     tx._arm("M", now, tx.config.timeout)
 
 
 def _ict_complete(tx: Transaction, now: float, message: Request | Response | None) -> None:
     assert isinstance(message, Response) and isinstance(tx, InviteClientTransaction)
-    tx._timers.cancel("A", "B")
+    _cancel(tx, "A", "B")
     tx.ack = build_ack(tx.request, message)
     tx._send(tx.ack)
     _pass_response(tx, now, message)
@@ -485,7 +507,7 @@ def _nict_retransmit_proceeding(tx: Transaction, now: float,
 
 
 def _nict_complete(tx: Transaction, now: float, message: Request | Response | None) -> None:
-    tx._timers.cancel("E", "F")
+    _cancel(tx, "E", "F")
     _pass_response(tx, now, message)
     tx._arm("K", now, 0.0 if tx.reliable else tx.config.t4)
 
@@ -555,7 +577,7 @@ def _ist_retransmit(tx: Transaction, now: float, message: Request | Response | N
 
 
 def _ist_confirm(tx: Transaction, now: float, message: Request | Response | None) -> None:
-    tx._timers.cancel("G", "H")
+    _cancel(tx, "G", "H")
     tx._arm("I", now, 0.0 if tx.reliable else tx.config.t4)
 
 
@@ -590,11 +612,16 @@ class InviteServerTransaction(_Server):
     }
 
     def __init__(self, request: Request, *, now: float, reliable: bool = False,
-                 timers: TimerConfig = DEFAULT_TIMERS) -> None:
-        """Create the transaction for a received INVITE (state Proceeding)."""
+                 timers: TimerConfig = DEFAULT_TIMERS, key: TransactionKey | None = None
+                 ) -> None:
+        """Create the transaction for a received INVITE (state Proceeding).
+
+        ``key`` is the request's :func:`server_key` when the caller has it already.
+        """
         if request.method != "INVITE":
             raise ValueError(f"an INVITE server transaction cannot serve {request.method}")
-        super().__init__(request, reliable=reliable, initial=TxState.PROCEEDING, timers=timers)
+        super().__init__(request, reliable=reliable, initial=TxState.PROCEEDING, timers=timers,
+                         key=key)
         self._arm("trying", now, timers.trying_delay)
 
 
@@ -628,8 +655,46 @@ class NonInviteServerTransaction(_Server):
     }
 
     def __init__(self, request: Request, *, now: float, reliable: bool = False,
-                 timers: TimerConfig = DEFAULT_TIMERS) -> None:
-        """Create the transaction for a received non-INVITE request (state Trying)."""
+                 timers: TimerConfig = DEFAULT_TIMERS, key: TransactionKey | None = None
+                 ) -> None:
+        """Create the transaction for a received non-INVITE request (state Trying).
+
+        ``key`` is the request's :func:`server_key` when the caller has it already.
+        """
         if request.method in ("INVITE", "ACK"):
             raise ValueError(f"a non-INVITE server transaction cannot serve {request.method}")
-        super().__init__(request, reliable=reliable, initial=TxState.TRYING, timers=timers)
+        super().__init__(request, reliable=reliable, initial=TxState.TRYING, timers=timers,
+                         key=key)
+
+
+# ---------------------------------------------------------------------------------------------
+# Wait states
+
+
+class Waiting(enum.Enum):
+    """What a server transaction that only waits out its last timer still does (UDP).
+
+    In both states the table leaves three rows: the deadline (:meth:`Transaction.get_timer`)
+    terminates the transaction, a retransmitted request is answered as below, and an ACK
+    (INVITE only) goes to the TU.  Nothing is sent unprompted, so no transport error can occur.
+    """
+
+    #: Non-INVITE in Completed (Timer J): a retransmitted request gets the last response again.
+    RESEND = "resend"
+    #: INVITE in Accepted (Timer L, RFC 6026): a retransmitted INVITE is absorbed, an ACK goes
+    #: to the TU (2xx retransmissions are the TU's, RFC 3261 §13.3.1.4).
+    ABSORB = "absorb"
+
+
+def waiting(tx: Transaction) -> Waiting | None:
+    """How ``tx`` waits, when all that is left to it is a wait (see :class:`Waiting`).
+
+    Over reliable transports the wait timers are zero, so there is nothing to compact: None.
+    """
+    if tx.reliable:
+        return None
+    if isinstance(tx, NonInviteServerTransaction) and tx.state is TxState.COMPLETED:
+        return Waiting.RESEND
+    if isinstance(tx, InviteServerTransaction) and tx.state is TxState.ACCEPTED:
+        return Waiting.ABSORB
+    return None

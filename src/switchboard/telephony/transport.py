@@ -109,6 +109,9 @@ class _Udp(asyncio.DatagramProtocol):
     def __init__(self, owner: SipTransport) -> None:
         self.owner = owner
         self.transport: asyncio.DatagramTransport | None = None
+        self._peers: dict[tuple[Any, ...], Peer] = {}
+        """One Peer per source address: the messages of a call (and their transactions, which
+        linger 32 s) share it."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # (CPython's selector datagram transport is not registered as a DatagramTransport)
@@ -121,7 +124,11 @@ class _Udp(asyncio.DatagramProtocol):
             return
         if data.strip(b"\r\n") == b"":
             return  # keep-alive
-        peer = Peer("udp", host, port, self)
+        peer = self._peers.get(addr)
+        if peer is None:
+            if len(self._peers) >= 4096:
+                self._peers.clear()
+            peer = self._peers[addr] = Peer("udp", host, port, self)
         try:
             message = parse_sip(data, limits=owner.limits)
         except ParseError as exc:

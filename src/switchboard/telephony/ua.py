@@ -12,10 +12,17 @@ the INVITE with 487. An ACK that matches no transaction is the ACK for a
 
 Outgoing requests get a Via with a fresh branch and ``rport`` (RFC 3581) and a client
 transaction; its events come back to the callback given with the request. Whenever a
-transaction is touched, :meth:`UserAgent._pump` sends what it queued, delivers its events and
-re-arms one loop timer at its next deadline. Responses are sent back to where the request came
-from (symmetric response routing), which is what phones behind NAT need; the top Via gets
-``received``/``rport`` as RFC 3581 says.
+transaction is touched, the UA's pump sends what it queued, delivers its events and files the
+transaction at its next deadline in a :class:`~switchboard.sip.timers.TimerWheel` (20 ms
+ticks): every call leaves two transactions waiting 32 s (Timers J and L), and one loop timer
+per tick instead of one per transaction keeps the loop's heap small. A server transaction that
+has reached such a wait (:func:`~switchboard.sip.transaction.waiting`) is reduced to a tuple of
+immutable values (its answer as bytes, where to resend it) until its deadline: tens of thousands
+of them then cost the garbage collector nothing, where full transactions with their messages
+made each full collection pause the server for up to a second. The 2xx to an INVITE is
+retransmitted by the UA until its ACK (RFC 3261 §13.3.1.4), on the same wheel. Responses are
+sent back to where the request came from (symmetric response routing), which is what phones
+behind NAT need; the top Via gets ``received``/``rport`` as RFC 3581 says.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from switchboard.sip import ParseError, Request, Response, make_response
-from switchboard.sip.timers import DEFAULT_TIMERS, TimerConfig
+from switchboard.sip.timers import DEFAULT_TIMERS, TimerConfig, TimerWheel
 from switchboard.sip.transaction import (
     AckReceived,
     Event,
@@ -37,10 +44,11 @@ from switchboard.sip.transaction import (
     NonInviteClientTransaction,
     NonInviteServerTransaction,
     Terminated,
-    Transaction,
     TransactionKey,
+    Waiting,
     client_key,
     server_key,
+    waiting,
 )
 from switchboard.telephony.transport import Peer, SipTransport
 
@@ -108,6 +116,26 @@ class ClientTx:
     on_event: Callable[[Event], None]
 
 
+#: A waiting server transaction by (branch, sent-by, method): the bytes to resend to a
+#: retransmission (None: absorb it; for an INVITE an ACK goes to the TU), and the peer's host
+#: and port.  Only immutable atoms: the garbage collector stops looking at them.
+_WaitKey = tuple[str, tuple[str, int | None] | None, str]
+_Wait = tuple[bytes | None, str, int]
+
+
+@dataclass(eq=False, slots=True)
+class _Unacked:
+    """A 2xx to an INVITE that the UA core retransmits until the ACK (RFC 3261 §13.3.1.4)."""
+
+    stx: ServerTx
+    data: bytes
+    """The 2xx, serialized once."""
+    key: tuple[str, int]
+    """Call-ID and CSeq number, which the ACK repeats."""
+    started: float
+    interval: float
+
+
 class UserAgent:
     """Transaction layer plus dispatch to the application."""
 
@@ -120,7 +148,12 @@ class UserAgent:
         self.allow = allow
         self.server: dict[TransactionKey, ServerTx] = {}
         self.client: dict[TransactionKey, ClientTx] = {}
+        self.wheel: TimerWheel[ServerTx | ClientTx | _Unacked | _WaitKey] = TimerWheel(0.02)
+        """Every pending transaction timer and 2xx retransmission."""
+        self.waiting: dict[_WaitKey, _Wait] = {}
+        """Server transactions that only wait out Timer J or L, reduced to what that needs."""
         self._handles: dict[int, asyncio.TimerHandle] = {}
+        """One loop timer per wheel slot in use."""
         self.on_request: Callable[[ServerTx], None] = self._not_implemented
         """The application: receives each new request (not ACK or CANCEL)."""
         self.on_stray_ack: Callable[[Request, Peer], None] = lambda ack, peer: None
@@ -131,7 +164,8 @@ class UserAgent:
         self.per_source: dict[str, int] = {}
         """Server transactions per source host still waiting for our final response."""
         self.refused_overload = 0
-        self._2xx: dict[int, tuple[ServerTx, Response, float, asyncio.TimerHandle | None]] = {}
+        self._2xx: dict[tuple[str, int], list[_Unacked]] = {}
+        """2xx responses awaiting their ACK, by Call-ID and CSeq number."""
         transport.handler = self.receive
 
     # ------------------------------------------------------------------ helpers
@@ -175,6 +209,11 @@ class UserAgent:
         now = self.now()
         existing = self.server.get(key)
         method = request.method
+        if existing is None and self.waiting:
+            wait = self.waiting.get((key.branch, key.sent_by, key.method))
+            if wait is not None:
+                self._wake(wait, request)
+                return
         if method == "ACK":
             if existing is not None and isinstance(existing.tx, InviteServerTransaction):
                 existing.tx.receive_request(request, now)
@@ -199,10 +238,10 @@ class UserAgent:
             return
         if method == "INVITE":
             tx: InviteServerTransaction | NonInviteServerTransaction = InviteServerTransaction(
-                request, now=now, reliable=peer.reliable, timers=self.timers)
+                request, now=now, reliable=peer.reliable, timers=self.timers, key=key)
         else:
             tx = NonInviteServerTransaction(request, now=now, reliable=peer.reliable,
-                                            timers=self.timers)
+                                            timers=self.timers, key=key)
         stx = ServerTx(self, tx, request, peer)
         self.server[key] = stx
         self.per_source[peer.host] = self.per_source.get(peer.host, 0) + 1
@@ -286,50 +325,86 @@ class UserAgent:
 
     def _retransmit_2xx(self, stx: ServerTx, response: Response) -> None:
         """RFC 3261 §13.3.1.4: the UAS core resends a 2xx until the ACK, T1 doubling to T2."""
-        loop = asyncio.get_running_loop()
-        ident = id(stx)
-        started = self.now()
-
-        def again(interval: float) -> None:
-            entry = self._2xx.get(ident)
-            if entry is None:
-                return
-            if self.now() - started >= 64 * self.timers.t1:
-                del self._2xx[ident]
-                log.info("no ACK for 2xx to %s", stx.request.call_id)
-                return
-            self.transport.send(response, stx.peer)
-            nxt = min(2 * interval, self.timers.t2)
-            self._2xx[ident] = (stx, response, started, loop.call_later(nxt, again, nxt))
-
         if stx.peer.reliable:
             return
-        old = self._2xx.get(ident)
-        if old is not None and old[3] is not None:
-            old[3].cancel()
-        t1 = self.timers.t1
-        self._2xx[ident] = (stx, response, started, loop.call_later(t1, again, t1))
+        key = (stx.request.call_id, stx.request.cseq.number)
+        pending = self._2xx.setdefault(key, [])
+        for old in [entry for entry in pending if entry.stx is stx]:
+            pending.remove(old)  # a new 2xx from the TU replaces the one being repeated
+            self.wheel.cancel(old)
+        now = self.now()
+        entry = _Unacked(stx, response.serialize(), key, now, self.timers.t1)
+        pending.append(entry)
+        self._schedule(entry, now + entry.interval)
+
+    def _resend_2xx(self, entry: _Unacked, now: float) -> None:
+        if now - entry.started >= 64 * self.timers.t1:
+            self._forget_2xx(entry)
+            log.info("no ACK for 2xx to %s", entry.key[0])
+            return
+        self.transport.send_bytes(entry.data, entry.stx.peer)
+        entry.interval = min(2 * entry.interval, self.timers.t2)
+        self._schedule(entry, now + entry.interval)
+
+    def _forget_2xx(self, entry: _Unacked) -> None:
+        self.wheel.cancel(entry)
+        pending = self._2xx.get(entry.key)
+        if pending is not None:
+            if entry in pending:
+                pending.remove(entry)
+            if not pending:
+                del self._2xx[entry.key]
 
     def _ack_2xx(self, ack: Request) -> None:
-        for ident, (stx, _, _, handle) in list(self._2xx.items()):
-            if stx.request.call_id == ack.call_id and stx.request.cseq.number == ack.cseq.number:
-                if handle is not None:
-                    handle.cancel()
-                del self._2xx[ident]
-                if stx.on_ack is not None:
-                    stx.on_ack(ack)
+        pending = self._2xx.pop((ack.call_id, ack.cseq.number), None)
+        for entry in pending or ():
+            self.wheel.cancel(entry)
+            if entry.stx.on_ack is not None:
+                entry.stx.on_ack(ack)
 
     def _pump_server(self, stx: ServerTx) -> None:
         tx = stx.tx
+        sent: bytes | None = None
         for message in tx.take_outgoing():
-            self.transport.send(message, stx.peer)
+            sent = message.serialize()
+            self.transport.send_bytes(sent, stx.peer)
         while (event := tx.next_event()) is not None:
             if isinstance(event, AckReceived):
                 self._ack_2xx(event.request)
             elif isinstance(event, Terminated):
                 self.server.pop(tx.key, None)
                 self._uncount(stx)
-        self._rearm(tx, lambda: self._pump_server(stx))
+        how = waiting(tx)
+        if how is not None and tx.key not in self.server:
+            return  # parked already (the application pumped it once more)
+        if how is Waiting.ABSORB or (how is Waiting.RESEND and sent is not None):
+            # RESEND: what was just sent in Completed is the final response (or a resend of it).
+            self._park(stx, sent if how is Waiting.RESEND else None)
+            return
+        self._rearm(stx)
+
+    def _park(self, stx: ServerTx, resend: bytes | None) -> None:
+        """Keep only what the wait needs (see :class:`~switchboard.sip.transaction.Waiting`)."""
+        tx = stx.tx
+        deadline = tx.get_timer()
+        if deadline is None:  # pragma: no cover - both wait states run a timer
+            self._rearm(stx)
+            return
+        key = tx.key
+        self.server.pop(key, None)
+        self._uncount(stx)
+        self.wheel.cancel(stx)
+        wait_key = (key.branch, key.sent_by, key.method)
+        self.waiting[wait_key] = (resend, stx.peer.host, stx.peer.port)
+        self._schedule(wait_key, deadline)
+
+    def _wake(self, wait: _Wait, request: Request) -> None:
+        """A request for a waiting transaction: what its state's table row would do."""
+        resend, host, port = wait
+        if request.method == "ACK":
+            self._ack_2xx(request)  # Accepted: the ACK goes to the TU (RFC 6026 §8.7)
+        elif resend is not None:
+            self.transport.send_bytes(resend, Peer("udp", host, port))
 
     # ------------------------------------------------------------------ client side
 
@@ -391,37 +466,51 @@ class UserAgent:
                 ctx.on_event(event)
             except Exception:
                 log.exception("error handling %s", type(event).__name__)
-        self._rearm(tx, lambda: self._pump_client(ctx))
+        self._rearm(ctx)
 
     def close(self) -> None:
         """Cancel every timer (before the transport closes)."""
         for handle in self._handles.values():
             handle.cancel()
         self._handles.clear()
-        for entry in self._2xx.values():
-            if entry[3] is not None:
-                entry[3].cancel()
+        self.wheel.clear()
+        self.waiting.clear()
         self._2xx.clear()
 
     # ------------------------------------------------------------------ timers
 
-    def _rearm(self, tx: Transaction, pump: Callable[[], None]) -> None:
-        handle = self._handles.pop(id(tx), None)
-        if handle is not None:
-            handle.cancel()
-        if tx.terminated:
-            return
-        deadline = tx.get_timer()
+    def _rearm(self, owner: ServerTx | ClientTx) -> None:
+        tx = owner.tx
+        deadline = None if tx.terminated else tx.get_timer()
         if deadline is None:
-            return
-        loop = asyncio.get_running_loop()
+            self.wheel.cancel(owner)
+        else:
+            self._schedule(owner, deadline)
 
-        def fire() -> None:
-            self._handles.pop(id(tx), None)
-            tx.handle_timer(self.now())
-            pump()
+    def _schedule(self, item: ServerTx | ClientTx | _Unacked | _WaitKey, deadline: float
+                  ) -> None:
+        slot = self.wheel.schedule(item, deadline)
+        if slot is not None:
+            loop = self._loop or asyncio.get_running_loop()
+            self._handles[slot] = loop.call_at(slot * self.wheel.tick, self._tick, slot)
 
-        self._handles[id(tx)] = loop.call_at(deadline, fire)
+    def _tick(self, slot: int) -> None:
+        self._handles.pop(slot, None)
+        now = self.now()
+        for item in self.wheel.due(slot):
+            try:
+                if isinstance(item, tuple):
+                    self.waiting.pop(item, None)  # Timer J or L: the transaction is over
+                elif isinstance(item, ServerTx):
+                    item.tx.handle_timer(now)
+                    self._pump_server(item)
+                elif isinstance(item, ClientTx):
+                    item.tx.handle_timer(now)
+                    self._pump_client(item)
+                else:
+                    self._resend_2xx(item, now)
+            except Exception:
+                log.exception("error handling a timer of %s", type(item).__name__)
 
 
 __all__ = ["ClientTx", "ServerTx", "UserAgent", "new_branch", "new_tag"]
