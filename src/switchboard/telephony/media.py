@@ -10,6 +10,13 @@ A :class:`MediaPort` receives RTP for one leg. What it does with it depends on i
 
 The remote address comes from the SDP and is then latched to where packets really come from
 (symmetric RTP, for phones behind NAT). RFC 4733 telephone-events are decoded into digits.
+
+Ports are pooled: opening a UDP socket and registering it with the loop costs more than the
+rest of an echo call's signalling, so a released port is parked (bound and read, every packet
+dropped) and handed to a later call once it has been quiet for ``quarantine`` seconds, with a
+fresh SSRC, sequence number and timestamp (RFC 3550 §8: a new stream). The quarantine keeps
+late packets of the previous call from being taken for the new one; should one still arrive,
+symmetric latching follows the new peer's first packet. At most ``pool`` ports are parked.
 """
 
 from __future__ import annotations
@@ -17,7 +24,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import resource
 import secrets
+from collections import deque
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -50,15 +59,21 @@ class MediaPort(asyncio.DatagramProtocol):
         self.engine = engine
         self.transport: asyncio.DatagramTransport | None = None
         self.local: tuple[str, int] = ("127.0.0.1", 0)
+        self._tone_handle: asyncio.TimerHandle | None = None
+        self._reset()
+
+    def _reset(self) -> None:
+        """The state of a new stream (a new port, or a parked one handed out again)."""
         self.remote: tuple[str, int] | None = None
         self.latched = False
         self.mode = "idle"
         self.partner: MediaPort | None = None
         self.payload_type = 0
         self.te_payload_type: int | None = 101
-        self.ssrc = secrets.randbits(32)
-        self.seq = secrets.randbits(16)
-        self.timestamp = secrets.randbits(32)
+        bits = secrets.randbits(80)
+        self.ssrc = bits & 0xFFFF_FFFF
+        self.seq = (bits >> 32) & 0xFFFF
+        self.timestamp = bits >> 48
         self.received = 0
         self.sent = 0
         self.dropped = 0
@@ -66,7 +81,8 @@ class MediaPort(asyncio.DatagramProtocol):
         self.on_dtmf: Callable[[str], None] | None = None
         self._tone: list[bytes] = []
         self._loop: list[bytes] = []
-        self._tone_handle: asyncio.TimerHandle | None = None
+        self.parked = False
+        """True while the port waits in the pool: every packet is dropped."""
 
     # asyncio protocol -------------------------------------------------------------------
 
@@ -76,7 +92,7 @@ class MediaPort(asyncio.DatagramProtocol):
         self.local = self.transport.get_extra_info("sockname")[:2]
 
     def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
-        if is_rtcp(data):
+        if self.parked or is_rtcp(data):
             return
         try:
             packet = RtpPacket.parse(data)
@@ -160,34 +176,79 @@ class MediaPort(asyncio.DatagramProtocol):
         self._tone_handle = loop.call_later(0.02, self._next_tone_frame)
 
     def close(self) -> None:
-        """Release the port."""
+        """Release the port (to the engine's pool, or to the system when the pool is full)."""
+        if self.parked:
+            return
         self.stop_playing()
         if self.partner is not None and self.partner.partner is self:
             self.partner.partner = None
         self.partner = None
+        self.on_dtmf = None
+        self.engine.ports.discard(self)
+        self.engine._release(self)
+
+    def _close_socket(self) -> None:
         if self.transport is not None:
             self.transport.close()
-        self.engine.ports.discard(self)
+
+
+def _default_pool() -> int:
+    """Parked ports allowed: 2048, or a quarter of the file-descriptor limit if lower."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return 2048 if soft == resource.RLIM_INFINITY else max(0, min(2048, soft // 4))
 
 
 class MediaEngine:
-    """Allocates media ports on one address."""
+    """Allocates media ports on one address, from a pool of released ones when it can."""
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1", *, pool: int | None = None,
+                 quarantine: float = 1.0) -> None:
         self.host = host
         self.ports: set[MediaPort] = set()
+        """Ports in use."""
+        self.pool = _default_pool() if pool is None else pool
+        """How many released ports may be parked for reuse."""
+        self.quarantine = quarantine
+        """Seconds a released port stays parked before another call may have it."""
+        self._parked: deque[tuple[float, MediaPort]] = deque()
+        self.opened = 0
+        """Sockets opened so far (the rest of the ports handed out came from the pool)."""
 
     def now(self) -> float:
         """The loop's clock."""
         return asyncio.get_running_loop().time()
 
+    @property
+    def parked(self) -> int:
+        """Released ports waiting in the pool."""
+        return len(self._parked)
+
     async def open(self) -> MediaPort:
-        """A new port on a free UDP port."""
-        loop = asyncio.get_running_loop()
-        _, port = await loop.create_datagram_endpoint(lambda: MediaPort(self),
-                                                      local_addr=(self.host, 0))
+        """A port for a new call leg: a parked one past its quarantine, or a new UDP port."""
+        parked = self._parked
+        if parked and parked[0][0] <= self.now():
+            port = parked.popleft()[1]
+            port._reset()
+        else:
+            loop = asyncio.get_running_loop()
+            _, port = await loop.create_datagram_endpoint(lambda: MediaPort(self),
+                                                          local_addr=(self.host, 0))
+            self.opened += 1
         self.ports.add(port)
         return port
+
+    def _release(self, port: MediaPort) -> None:
+        port.parked = True
+        transport = port.transport
+        try:
+            now = self.now()
+        except RuntimeError:  # no loop running: nothing will reuse it
+            now = None
+        if (now is None or len(self._parked) >= self.pool or transport is None
+                or transport.is_closing()):
+            port._close_socket()
+            return
+        self._parked.append((now + self.quarantine, port))
 
     @staticmethod
     def bridge(a: MediaPort, b: MediaPort) -> None:
@@ -196,6 +257,8 @@ class MediaEngine:
         a.mode = b.mode = "relay"
 
     def close_all(self) -> None:
-        """Release every port."""
+        """Release every port and close every socket, parked ones included."""
         for port in list(self.ports):
             port.close()
+        while self._parked:
+            self._parked.popleft()[1]._close_socket()

@@ -1,0 +1,72 @@
+"""Media ports come from a pool of released ones: parked ports drop what they receive, are
+handed out again only after their quarantine, and then start a new RTP stream."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+from switchboard.rtp.packet import RtpPacket
+from switchboard.telephony.media import MediaEngine
+
+
+def rtp(seq: int) -> bytes:
+    return RtpPacket(payload_type=0, sequence_number=seq, timestamp=seq * 160, ssrc=7,
+                     payload=b"\xff" * 160).serialize()
+
+
+async def scenario() -> dict[str, object]:
+    engine = MediaEngine("127.0.0.1", quarantine=0.2)
+    peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    peer.bind(("127.0.0.1", 0))
+    peer.setblocking(False)
+    loop = asyncio.get_running_loop()
+    result: dict[str, object] = {}
+    port = await engine.open()
+    port.mode = "echo"
+    port.remote = peer.getsockname()
+    stream = (port.ssrc, port.seq, port.timestamp)
+    await loop.sock_sendto(peer, rtp(1), port.local)
+    echoed = RtpPacket.parse(await asyncio.wait_for(loop.sock_recv(peer, 2048), 1))
+    result["echo"] = echoed.ssrc == port.ssrc
+    port.close()
+    result["released"] = len(engine.ports), engine.parked
+    await loop.sock_sendto(peer, rtp(2), port.local)  # a late packet of the ended call
+    await asyncio.sleep(0.05)
+    result["late_dropped"] = port.received == 1
+    early = await engine.open()  # still in quarantine: a new socket
+    result["early_is_new"] = early is not port
+    await asyncio.sleep(0.2)
+    again = await engine.open()
+    result["reused"] = again is port and again.local == port.local
+    result["new_stream"] = (again.ssrc, again.seq, again.timestamp) != stream
+    result["fresh"] = (again.received, again.mode, again.remote, again.latched, again.parked)
+    result["opened"] = engine.opened
+    engine.close_all()
+    result["closed"] = again.transport is not None and again.transport.is_closing()
+    peer.close()
+    return result
+
+
+def test_ports_are_reused_after_their_quarantine_as_new_streams() -> None:
+    result = asyncio.run(scenario())
+    assert result["echo"] is True
+    assert result["released"] == (0, 1)
+    assert result["late_dropped"] is True
+    assert result["early_is_new"] is True
+    assert result["reused"] is True
+    assert result["new_stream"] is True
+    assert result["fresh"] == (0, "idle", None, False, False)
+    assert result["opened"] == 2
+    assert result["closed"] is True
+
+
+def test_a_full_pool_closes_released_ports() -> None:
+    async def run() -> tuple[int, bool]:
+        engine = MediaEngine("127.0.0.1", pool=0)
+        port = await engine.open()
+        port.close()
+        assert port.transport is not None
+        return engine.parked, port.transport.is_closing()
+
+    assert asyncio.run(run()) == (0, True)
