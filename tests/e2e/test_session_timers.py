@@ -64,3 +64,12 @@ def test_expiry_hangs_up_both_legs_of_a_b2bua_call(tmp_path: Path,
         stop_server(server)
         if phone.process.poll() is None:
             phone.stop()
+
+
+def test_the_switch_refreshes_with_reinvite_when_update_is_not_allowed(
+        short_timer_server: DemoServer, tmp_path: Path) -> None:
+    server = short_timer_server
+    result = run_sipp(*sipp_args(server, "-sf", str(SCENARIOS / "timers_uas_reinvite.xml"),
+                                 "-s", "9999", "-m", "1"), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:] + server.log_text()[-3000:]
+    assert "session expired" not in server.log_text()
