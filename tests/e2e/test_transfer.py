@@ -130,3 +130,24 @@ def test_invite_with_replaces_takes_over_a_call(tmp_path: Path) -> None:
             if process is not None and process.poll() is None:
                 process.kill()
                 process.communicate()
+
+
+def test_replaces_of_a_dialog_elsewhere_is_forwarded_to_the_target(tmp_path: Path) -> None:
+    agent = AgentPhone(tmp_path, ["-sf", str(SCENARIOS / "refer_replaces_forward.xml"),
+                                  "-m", "1"])
+    target = AgentPhone(tmp_path, ["-sf", str(SCENARIOS / "replaces_target.xml"), "-m", "1"],
+                        extension="1002")
+    server = start_server(tmp_path, "--did", "2001=agent:1001", "--phone", f"1001={agent.uri}",
+                          "--phone", f"1002={target.uri}")
+    try:
+        result = run_sipp(*sipp_args(server, "-sf", str(SCENARIOS / "attended_caller.xml"),
+                                     "-s", "2001", "-m", "1"), cwd=tmp_path)
+        assert result.returncode == 0, result.stdout[-3000:] + server.log_text()[-4000:]
+        finished(agent.process, "transferor", server)
+        finished(target.process, "transfer target", server)
+    finally:
+        stop_server(server)
+        for process in (agent.process, target.process):
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
