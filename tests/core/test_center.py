@@ -286,3 +286,24 @@ def test_offer_failed_requeues_at_once_and_pauses_the_agent() -> None:
     assert rig.center.position("c1") == 1
     with pytest.raises(IllegalTransition):
         rig.center.offer_failed("c1", "a1")
+
+
+def test_queue_keeps_no_trace_of_calls_that_are_gone() -> None:
+    """Calls answered at once, and calls that waited, leave nothing behind in the queue."""
+    rig = Rig(QueueConfig(queue_id="sales", ring_timeout=0))
+    rig.agent("a1")
+    queue = rig.center.queues["sales"]
+    for i in range(50):  # answered at once: never at the head when the agent frees up
+        rig.call(f"now{i}")
+        rig.center.offer_answered(f"now{i}", "a1")
+        rig.center.caller_hung_up(f"now{i}")
+    assert queue._heap == []
+    rig.call("busy")
+    rig.center.offer_answered("busy", "a1")
+    rig.call("w1")
+    rig.call("w2")  # both wait behind "busy"
+    assert queue.waiting == 2 and len(queue._heap) == 2
+    rig.center.caller_hung_up("w1")  # abandons: w2 still waits
+    rig.center.caller_hung_up("busy")  # the agent frees up and takes w2
+    assert queue.waiting == 0 and queue._heap == []
+    assert rig.center.calls["w2"].state is CallState.RINGING

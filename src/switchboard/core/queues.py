@@ -167,6 +167,13 @@ class Queue:
         if entry.active:
             entry.active = False
             self.waiting -= 1
+            if self.waiting == 0:
+                # Nothing waits: every entry left in the heap is a removed one. Drop them all
+                # now, or calls answered at once (never at the head when an agent frees up)
+                # would pile up in the heap for ever.
+                for item in self._heap:
+                    item[2].in_heap = False
+                self._heap.clear()
 
     def head(self) -> Entry | None:
         """The call to serve next, or None."""
