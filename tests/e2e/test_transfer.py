@@ -151,3 +151,32 @@ def test_replaces_of_a_dialog_elsewhere_is_forwarded_to_the_target(tmp_path: Pat
             if process.poll() is None:
                 process.kill()
                 process.communicate()
+
+
+def test_attended_transfer_to_the_echo_test(tmp_path: Path) -> None:
+    agent = AgentPhone(tmp_path, ["-sf", str(SCENARIOS / "attended_agent.xml"), "-m", "1"])
+    server = start_server(tmp_path, "--did", "2001=agent:1001", "--phone",
+                          f"1001={agent.uri}")
+    caller = None
+    try:
+        caller = background_sipp(server, tmp_path, "-sf",
+                                 str(SCENARIOS / "attended_caller_hangs_up.xml"), "-s", "2001",
+                                 "-m", "1")
+        call_id, switch_tag, agent_tag = wait_for_ids(tmp_path / "ids.txt", caller,
+                                                      agent.process)
+        # The consultation call goes to the echo test (9999); the REFER joins the caller to it.
+        result = run_sipp(*sipp_args(server, "-sf", str(SCENARIOS / "attended_consult.xml"),
+                                     "-s", "9999", "-m", "1", "-set", "target", "9999",
+                                     "-set", "cid", quote(call_id, safe=""),
+                                     "-set", "totag", switch_tag, "-set", "fromtag", agent_tag),
+                          cwd=tmp_path)
+        assert result.returncode == 0, result.stdout[-3000:] + server.log_text()[-4000:]
+        finished(agent.process, "transferor's first call", server)
+        finished(caller, "caller", server)
+        assert "attended transfer: the echo test joined to leg A" in server.log_text()
+    finally:
+        stop_server(server)
+        for process in (caller, agent.process):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.communicate()
