@@ -556,6 +556,10 @@ class Switch:
                 if b.dialog is None:
                     b.dialog = Dialog.from_uac(outgoing.tx.request, response)
                     self.legs[b.dialog.dialog_id] = b
+                    # What a session refresh we send on this leg would use (RFC 4028).
+                    b.answer_sdp = b.offer.serialize() if b.offer is not None else b""
+                    allow = response.headers.get("Allow") or ""
+                    b.peer_allows_update = "UPDATE" in allow.upper().replace(" ", "").split(",")
                     try:
                         if b.offer is not None and response.body:
                             negotiated = negotiated_from_answer(
