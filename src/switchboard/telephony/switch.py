@@ -17,6 +17,10 @@ Theory of operation
   when ``algorithms`` includes it, preferred first.
 * Authentication failures are counted per source by the guard; after a few the source is
   blocked and gets no answer at all. Unknown users and wrong passwords look exactly the same.
+* REFER (blind or attended) and INVITE with Replaces are :mod:`.transfer`'s; a malformed
+  Replaces on an INVITE is answered 400 before any call work starts.
+* Session timers (RFC 4028) negotiated by a caller are enforced by :mod:`.session_timers`:
+  re-INVITE and UPDATE refresh them, and an expired session ends both legs of its call.
 """
 
 from __future__ import annotations
