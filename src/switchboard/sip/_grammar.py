@@ -185,6 +185,12 @@ class Scanner:
         return self.text[start : self.pos]
 
 
+@functools.lru_cache(maxsize=512)
+def split_commas_memo(value: str) -> tuple[str, ...]:
+    """:func:`split_commas` memoized, for values that recur (``Allow``, ``Supported``)."""
+    return tuple(split_commas(value))
+
+
 def split_commas(value: str) -> list[str]:
     """Split a header value at commas outside quoted strings and angle brackets.
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from ._grammar import is_token, parse_uint, split_commas
+from ._grammar import is_token, parse_uint, split_commas_memo
 from .errors import ParseError
 from .uri import NameAddress
 from .values import (
@@ -287,9 +287,10 @@ class Headers:
     @classmethod
     def _from_fields(cls, entries: list[tuple[str, str]], keys: list[str]) -> Headers:
         """Headers from prepared entries and their keys (the parser builds both)."""
-        new = cls()
+        new = cls.__new__(cls)
         new._entries = entries
         new._keys = keys
+        new._cache = {}
         return new
 
     # raw access ------------------------------------------------------------------------
@@ -390,6 +391,9 @@ class Headers:
         cached = self._cache.get(key)
         if cached is not None:
             return cached
+        if key not in self._keys:
+            self._cache[key] = ()
+            return ()
         raw = self._values(key)
         if spec.single and len(raw) > 1:
             raise ParseError(
@@ -440,5 +444,5 @@ class Headers:
             raise ValueError("Content-Length is derived from the body; do not set it")
         value = value.strip(" \t")
         if list_valued and "," in value:
-            return canonical, key, split_commas(value)
+            return canonical, key, list(split_commas_memo(value))
         return canonical, key, [value]

@@ -72,19 +72,8 @@ def _bare_cr_or_lf(lines: list[str]) -> ParseError:
     return ParseError(f"bare CR or LF in line {number + 1}; lines must end in CRLF")
 
 
-def _parse_head(head: bytes, limits: ParserLimits) -> _Head:
-    """Parse the start line and header fields (``head`` excludes the final CRLF CRLF)."""
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ParseError(f"header section is not valid UTF-8 (octet {exc.start})") from None
-    lines = text.split("\r\n")
-    breaks = len(lines) - 1
-    if text.count("\r") != breaks or text.count("\n") != breaks:
-        raise _bare_cr_or_lf(lines)
-    start_line = lines[0]
-    if start_line[:1] in (" ", "\t"):
-        raise ParseError("start line begins with whitespace")
+def _unfold(lines: list[str], limits: ParserLimits) -> list[tuple[tuple[str, str, bool], str]]:
+    """The header fields of ``lines`` (start line first), continuation lines joined."""
     fields: list[tuple[tuple[str, str, bool], str]] = []
     for line in lines[1:]:
         if line[:1] in (" ", "\t"):
@@ -101,6 +90,36 @@ def _parse_head(head: bytes, limits: ParserLimits) -> _Head:
         fields.append((info, value))
         if len(fields) > limits.max_headers:
             raise ParseError(f"more than {limits.max_headers} header fields")
+    return fields
+
+
+def _parse_head(head: bytes, limits: ParserLimits) -> _Head:
+    """Parse the start line and header fields (``head`` excludes the final CRLF CRLF)."""
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ParseError(f"header section is not valid UTF-8 (octet {exc.start})") from None
+    lines = text.split("\r\n")
+    breaks = len(lines) - 1
+    if text.count("\r") != breaks or text.count("\n") != breaks:
+        raise _bare_cr_or_lf(lines)
+    start_line = lines[0]
+    if start_line[:1] in (" ", "\t"):
+        raise ParseError("start line begins with whitespace")
+    if "\r\n " in text or "\r\n\t" in text:
+        fields = _unfold(lines, limits)
+    else:
+        # No folding (nearly every message): one field per line.
+        if len(lines) - 1 > limits.max_headers:
+            fields = _unfold(lines, limits)  # finds the first bad line, or the excess
+        else:
+            fields = []
+            for line in lines[1:]:
+                name, colon, value = line.partition(":")
+                info = name_info(name.rstrip(" \t")) if colon else None
+                if info is None:
+                    raise ParseError(f"malformed header line {line!r}")
+                fields.append((info, value))
     entries: list[tuple[str, str]] = []
     keys: list[str] = []
     lengths: list[str] = []
@@ -125,6 +144,8 @@ def _parse_head(head: bytes, limits: ParserLimits) -> _Head:
 
 
 def _check_version(version: str) -> None:
+    if version == "SIP/2.0":
+        return
     m = _VERSION_RE.fullmatch(version)
     if m is None:
         raise ParseError(f"malformed SIP-Version {version!r}")
@@ -136,7 +157,7 @@ def _build(head: _Head, body: bytes, limits: ParserLimits) -> Request | Response
     line = head.start_line
     first, _, rest = line.partition(" ")
     message: Request | Response
-    if _VERSION_RE.fullmatch(first) is not None:
+    if first == "SIP/2.0" or _VERSION_RE.fullmatch(first) is not None:
         # Status-Line = SIP-Version SP Status-Code SP Reason-Phrase CRLF
         _check_version(first)
         code_text, sp, reason = rest.partition(" ")
@@ -147,7 +168,9 @@ def _build(head: _Head, body: bytes, limits: ParserLimits) -> Request | Response
         code = int(code_text)
         if not 100 <= code <= 699:
             raise ParseError(f"status code {code} is outside 100-699")
-        if any((ch < " " and ch != "\t") or ch == "\x7f" for ch in reason):
+        if not reason.isprintable() and any(
+            (ch < " " and ch != "\t") or ch == "\x7f" for ch in reason
+        ):
             raise ParseError(f"control character in Reason-Phrase {reason!r}")
         message = Response(status_code=code, reason=reason, headers=head.headers, body=body)
     else:
