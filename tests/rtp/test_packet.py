@@ -431,3 +431,15 @@ def test_mutated_rtcp_raises_only_parse_error(
 def test_arbitrary_rtcp_octets_raise_only_parse_error(data: bytes) -> None:
     with contextlib.suppress(ParseError):
         parse_rtcp(data)
+
+
+def test_serialize_rtp_is_the_plain_packet_serialized() -> None:
+    from switchboard.rtp.packet import serialize_rtp
+
+    for marker in (False, True):
+        packet = RtpPacket(payload_type=8, sequence_number=65535, timestamp=2**32 - 1,
+                           ssrc=0xDEADBEEF, payload=b"\xd5" * 160, marker=marker)
+        assert serialize_rtp(8, 65535, 2**32 - 1, 0xDEADBEEF, b"\xd5" * 160,
+                             marker=marker) == packet.serialize()
+    with pytest.raises(ValueError):
+        serialize_rtp(128, 0, 0, 0, b"")

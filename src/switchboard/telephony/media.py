@@ -36,7 +36,7 @@ import numpy.typing as npt
 from switchboard.rtp.dtmf import DtmfReceiver
 from switchboard.rtp.errors import RtpError
 from switchboard.rtp.g711 import alaw_encode, ulaw_encode
-from switchboard.rtp.packet import RtpPacket, is_rtcp
+from switchboard.rtp.packet import RtpPacket, is_rtcp, serialize_rtp
 
 log = logging.getLogger(__name__)
 
@@ -128,10 +128,9 @@ class MediaPort(asyncio.DatagramProtocol):
             return
         self.seq = (self.seq + 1) & 0xFFFF
         self.timestamp = (self.timestamp + samples) & 0xFFFF_FFFF
-        packet = RtpPacket(payload_type=self.payload_type if payload_type is None
-                           else payload_type, sequence_number=self.seq,
-                           timestamp=self.timestamp, ssrc=self.ssrc, payload=payload)
-        self.transport.sendto(packet.serialize(), self.remote)
+        data = serialize_rtp(self.payload_type if payload_type is None else payload_type,
+                             self.seq, self.timestamp, self.ssrc, payload)
+        self.transport.sendto(data, self.remote)
         self.sent += 1
 
     def play_tone(self, frequency: float = 1000.0, seconds: float = 1.0,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import signal
@@ -18,6 +19,25 @@ from switchboard.telephony.transport import SipTransport, self_signed_context
 from switchboard.telephony.ua import UserAgent
 
 log = logging.getLogger(__name__)
+
+#: Net container allocations between young-generation collections (CPython's default: 700).
+#: A call allocates a few hundred containers that reference counting frees within milliseconds;
+#: collecting every 700 allocations mostly re-examines the live calls, and promotes them to
+#: the old generations, whose collections then pause the server.
+GC_YOUNG_THRESHOLD = 50_000
+
+
+def tune_gc(young: int = GC_YOUNG_THRESHOLD) -> None:
+    """Garbage-collector settings for a long-running server process.
+
+    Everything alive at startup (modules, configuration, the directory) is frozen out of
+    every later collection, and the young generation is collected every ``young`` net
+    allocations. The old generations keep CPython's rules, so cyclic garbage is still found.
+    """
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(young, middle, old)
 
 
 @dataclass(slots=True)
@@ -75,7 +95,8 @@ def write_ready(server: Server, path: Path) -> None:
 
 async def serve_forever(server: Server, *, status: asyncio.Event | None = None,
                         duration: float | None = None) -> None:
-    """Run until SIGINT/SIGTERM (or ``duration`` seconds)."""
+    """Run until SIGINT/SIGTERM (or ``duration`` seconds), with :func:`tune_gc`'s settings."""
+    tune_gc()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -122,7 +122,7 @@ class _Udp(asyncio.DatagramProtocol):
         host, port = addr[0], addr[1]
         if not owner.admit(host):
             return
-        if data.strip(b"\r\n") == b"":
+        if data[:1] in (b"\r", b"\n") and data.strip(b"\r\n") == b"":
             return  # keep-alive
         peer = self._peers.get(addr)
         if peer is None:

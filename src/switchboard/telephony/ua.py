@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -57,14 +58,39 @@ log = logging.getLogger(__name__)
 _tags = itertools.count(1)
 
 
+class _Random:
+    """Random hex from the OS's CSPRNG, drawn 4 KiB at a time rather than a system call per tag."""
+
+    __slots__ = ("_buffer", "_pos")
+
+    def __init__(self) -> None:
+        self._buffer = b""
+        self._pos = 0
+
+    def reset(self) -> None:
+        """Forget the buffered bytes (a forked child must not reuse its parent's)."""
+        self._buffer, self._pos = b"", 0
+
+    def hex(self, size: int) -> str:
+        if self._pos + size > len(self._buffer):
+            self._buffer, self._pos = secrets.token_bytes(4096), 0
+        chunk = self._buffer[self._pos : self._pos + size]
+        self._pos += size
+        return chunk.hex()
+
+
+_random = _Random()
+os.register_at_fork(after_in_child=_random.reset)
+
+
 def new_tag() -> str:
-    """A fresh From/To tag."""
-    return f"{secrets.token_hex(4)}{next(_tags):x}"
+    """A fresh From/To tag: 32 random bits (RFC 3261 §19.3) and a counter."""
+    return f"{_random.hex(4)}{next(_tags):x}"
 
 
 def new_branch() -> str:
     """A fresh RFC 3261 branch (magic cookie first)."""
-    return "z9hG4bK" + secrets.token_hex(8)
+    return "z9hG4bK" + _random.hex(8)
 
 
 @dataclass(eq=False)
@@ -319,11 +345,12 @@ class UserAgent:
         if response.status_code >= 200:
             self._uncount(stx)  # a finished transaction holds no application state
         stx.tx.send_response(response, self.now())
-        self._pump_server(stx)
+        sent = self._pump_server(stx)
         if (isinstance(stx.tx, InviteServerTransaction) and 200 <= response.status_code < 300):
-            self._retransmit_2xx(stx, response)
+            self._retransmit_2xx(stx, response, sent)
 
-    def _retransmit_2xx(self, stx: ServerTx, response: Response) -> None:
+    def _retransmit_2xx(self, stx: ServerTx, response: Response,
+                        sent: bytes | None = None) -> None:
         """RFC 3261 §13.3.1.4: the UAS core resends a 2xx until the ACK, T1 doubling to T2."""
         if stx.peer.reliable:
             return
@@ -333,7 +360,8 @@ class UserAgent:
             pending.remove(old)  # a new 2xx from the TU replaces the one being repeated
             self.wheel.cancel(old)
         now = self.now()
-        entry = _Unacked(stx, response.serialize(), key, now, self.timers.t1)
+        data = response.serialize() if sent is None else sent  # the bytes just sent
+        entry = _Unacked(stx, data, key, now, self.timers.t1)
         pending.append(entry)
         self._schedule(entry, now + entry.interval)
 
@@ -362,7 +390,9 @@ class UserAgent:
             if entry.stx.on_ack is not None:
                 entry.stx.on_ack(ack)
 
-    def _pump_server(self, stx: ServerTx) -> None:
+    def _pump_server(self, stx: ServerTx) -> bytes | None:
+        """Send what the transaction queued, handle its events, file its next deadline; the
+        bytes sent last, if any."""
         tx = stx.tx
         sent: bytes | None = None
         for message in tx.take_outgoing():
@@ -376,12 +406,13 @@ class UserAgent:
                 self._uncount(stx)
         how = waiting(tx)
         if how is not None and tx.key not in self.server:
-            return  # parked already (the application pumped it once more)
+            return sent  # parked already (the application pumped it once more)
         if how is Waiting.ABSORB or (how is Waiting.RESEND and sent is not None):
             # RESEND: what was just sent in Completed is the final response (or a resend of it).
             self._park(stx, sent if how is Waiting.RESEND else None)
-            return
+            return sent
         self._rearm(stx)
+        return sent
 
     def _park(self, stx: ServerTx, resend: bytes | None) -> None:
         """Keep only what the wait needs (see :class:`~switchboard.sip.transaction.Waiting`)."""
@@ -394,6 +425,7 @@ class UserAgent:
         self.server.pop(key, None)
         self._uncount(stx)
         self.wheel.cancel(stx)
+        # A plain tuple of atoms (not the named tuple): the collector can untrack it.
         wait_key = (key.branch, key.sent_by, key.method)
         self.waiting[wait_key] = (resend, stx.peer.host, stx.peer.port)
         self._schedule(wait_key, deadline)
