@@ -4,8 +4,9 @@ What is measured
 ----------------
 For each target, SIPp's rate (-r) is stepped up in short probes (doubling, then bisecting)
 until calls fail or SIPp cannot keep the rate (the run takes longer than its calls should);
-the best passing rate is then sustained for --duration seconds (30 s; 5 s with --quick) and
-reported only if that run, too, has 0 failed calls. Targets, side by side in one run:
+sustained runs of --duration seconds (30 s; 5 s with --quick) then start at 60 % of the best
+probe, step down until one has 0 failed calls and up by 20 % while they pass (at most to the
+best probe); the highest passing sustained run is reported. Targets, side by side in one run:
 
 * ``echo``: INVITE/200/ACK/BYE to 9999, answered by our server (echo test, media port opened
   and a tone queued per call), SIPp ``-sn uac -d 0``;
@@ -20,12 +21,13 @@ Our server is started in-process (telephony.server.start) in a subprocess of its
 Directory holding the agent's static contact and a SourceGuard whose per-source rate limit is
 lifted: all the load comes from 127.0.0.1, which the default guard (500 messages/s per
 source) would shed, and the per-source cap on open server transactions (500) would refuse
-with 503; the ``stock`` row keeps both defaults, as ``switchboard serve`` runs.
-``--uvloop`` adds rows
-for our server on uvloop (``switchboard serve`` has no switch for it).
+with 503; the ``stock`` row keeps both defaults, as ``switchboard serve`` runs. The server
+runs ``serve_forever`` as ``switchboard serve`` does (its garbage-collector settings included).
+``--uvloop`` adds rows for our server and the raw responder on uvloop, the loop
+``switchboard serve`` uses when it is installed.
 
 Run: .venv/bin/python bench/bench_sip.py [--quick] [--duration 30] [--uvloop]
-     [--only echo,stock,raw,b2bua,sippy,register] [--refine] [--call-ms 0]
+     [--only echo,stock,raw,b2bua,sippy,register] [--no-refine] [--call-ms 0]
 """
 
 from __future__ import annotations
@@ -284,10 +286,12 @@ def attempt(target: Target, work: Path, rate: float, seconds: float) -> Probe:
 def find_rate(target: Target, work: Path, duration: float, probe_seconds: float,
               start: float, budget: float, max_rate: float, refine: bool) -> None:
     """Short probes step the rate up (doubling, then bisecting) to an upper bound; sustained
-    runs of ``duration`` seconds then step down from it until one has 0 failed calls (and up
-    again with ``refine``). Every run gets a fresh server."""
+    runs of ``duration`` seconds then start below it, step down until one has 0 failed calls,
+    and (``refine``, the default) step up by 20 % while they pass, up to the best probe. Every
+    run gets a fresh server."""
     deadline = time.monotonic() + budget
     lo, hi, rate = 0.0, None, start
+    bisections = 0
     while True:
         if attempt(target, work, rate, probe_seconds).ok:
             lo = rate
@@ -301,8 +305,9 @@ def find_rate(target: Target, work: Path, duration: float, probe_seconds: float,
             rate = hi / 2
             if rate < 5:
                 return
-        elif hi / lo > 1.2 and time.monotonic() < deadline:
+        elif hi / lo > 1.2 and (bisections < 2 or time.monotonic() < deadline):
             rate = round((lo + hi) / 2)
+            bisections += 1
         else:
             break
     target.ceiling_reached = hi is not None
@@ -310,11 +315,11 @@ def find_rate(target: Target, work: Path, duration: float, probe_seconds: float,
     # probe's: start the sustained runs below it.
     rate = lo if hi is None else round(lo * 0.6)
     best: Probe | None = None
-    for _ in range(3):
+    for _ in range(5):
         probe = attempt(target, work, rate, duration)
         if probe.ok:
             best = probe
-            if hi is None or not refine or rate * 1.2 >= lo:
+            if hi is None or not refine or rate * 1.2 > lo:
                 break
             rate = round(rate * 1.2)
         else:
@@ -400,8 +405,9 @@ def main() -> None:
                         help="comma-separated targets (also: stock)")
     parser.add_argument("--max-rate", type=float, default=6400,
                         help="highest rate probed (SIPp itself is the limit near it)")
-    parser.add_argument("--refine", action="store_true",
-                        help="after a sustained pass, try 20%% higher (longer run)")
+    parser.add_argument("--no-refine", dest="refine", action="store_false",
+                        help="report the first sustained pass instead of stepping up from it "
+                             "by 20%% while runs pass (shorter, coarser)")
     parser.add_argument("--call-ms", type=int, default=0, help="SIPp -d (call length, ms)")
     # internal: run one of the servers
     parser.add_argument("--serve", choices=("switchboard", "raw"), help=argparse.SUPPRESS)
