@@ -70,3 +70,48 @@ def test_a_full_pool_closes_released_ports() -> None:
         return engine.parked, port.transport.is_closing()
 
     assert asyncio.run(run()) == (0, True)
+
+
+async def tones() -> dict[str, object]:
+    engine = MediaEngine("127.0.0.1")
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sink.bind(("127.0.0.1", 0))
+    sink.setblocking(False)
+    loop = asyncio.get_running_loop()
+    a, b, c = await engine.open(), await engine.open(), await engine.open()
+    for port in (a, b, c):
+        port.remote = sink.getsockname()
+    a.play_tone(1000.0, 0.1)  # 5 frames
+    b.play_tone(440.0, 0.1)
+    c.play_ringback()
+    result: dict[str, object] = {"first_at_once": (a.sent, b.sent, c.sent)}
+    await asyncio.sleep(0.02 * 8)
+    c.stop_playing()
+    sent_c = c.sent
+    await asyncio.sleep(0.06)
+    result["sent"] = (a.sent, b.sent)
+    result["stopped"] = (c.sent == sent_c, a.playing, b.playing, c.playing)
+    result["clock_idle"] = engine._clock is None
+    stamps = []
+    while True:
+        try:
+            packet = RtpPacket.parse(await loop.sock_recv(sink, 2048))
+        except (BlockingIOError, TimeoutError):
+            break
+        if packet.ssrc == a.ssrc:
+            stamps.append(packet.timestamp)
+        if len(stamps) == 5:
+            break
+    result["stamps"] = [(t - stamps[0]) % 2**32 for t in stamps]
+    engine.close_all()
+    sink.close()
+    return result
+
+
+def test_tones_share_one_clock_and_stop() -> None:
+    result = asyncio.run(tones())
+    assert result["first_at_once"] == (1, 1, 1)
+    assert result["sent"] == (5, 5)
+    assert result["stopped"] == (True, False, False, False)
+    assert result["clock_idle"] is True
+    assert result["stamps"] == [0, 160, 320, 480, 640]

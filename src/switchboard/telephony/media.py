@@ -41,6 +41,17 @@ from switchboard.rtp.packet import RtpPacket, is_rtcp, serialize_rtp
 log = logging.getLogger(__name__)
 
 FRAME = 160  # samples per 20 ms at 8 kHz
+FRAME_SECONDS = 0.02
+
+
+@functools.lru_cache(maxsize=2)
+def _ringback_frames(alaw: bool) -> tuple[bytes, ...]:
+    """The ringback cadence (440 + 480 Hz, 2 s on, 4 s off) as encoded 20 ms frames."""
+    t = np.arange(16000) / 8000.0
+    on = (np.sin(2 * np.pi * 440 * t) + np.sin(2 * np.pi * 480 * t)) * 0.15 * 32767
+    pcm = np.concatenate([on, np.zeros(32000)]).astype(np.int16)
+    encode = alaw_encode if alaw else ulaw_encode
+    return tuple(encode(pcm[i:i + FRAME]) for i in range(0, len(pcm) - FRAME + 1, FRAME))
 
 
 @functools.lru_cache(maxsize=32)
@@ -59,7 +70,6 @@ class MediaPort(asyncio.DatagramProtocol):
         self.engine = engine
         self.transport: asyncio.DatagramTransport | None = None
         self.local: tuple[str, int] = ("127.0.0.1", 0)
-        self._tone_handle: asyncio.TimerHandle | None = None
         self._reset()
 
     def _reset(self) -> None:
@@ -142,37 +152,41 @@ class MediaPort(asyncio.DatagramProtocol):
 
     def play_ringback(self) -> None:
         """Loop the ringback tone (440 + 480 Hz, 2 s on, 4 s off) until stopped."""
-        t = np.arange(16000) / 8000.0
-        on = (np.sin(2 * np.pi * 440 * t) + np.sin(2 * np.pi * 480 * t)) * 0.15 * 32767
-        pcm = np.concatenate([on, np.zeros(32000)]).astype(np.int16)
-        self.play_pcm(pcm, loop=True)
+        self.stop_playing()
+        frames = list(_ringback_frames(self.payload_type == 8))
+        self._tone = list(frames)
+        self._loop = frames
+        self._next_tone_frame()
 
     def play_pcm(self, pcm: npt.NDArray[np.int16], *, loop: bool = False) -> None:
         """Send 8 kHz PCM in 20 ms frames at real-time pace (optionally looping)."""
         self.stop_playing()
         encode = alaw_encode if self.payload_type == 8 else ulaw_encode
         frames = [encode(pcm[i:i + FRAME]) for i in range(0, len(pcm) - FRAME + 1, FRAME)]
-        self._tone = frames
+        self._tone = list(frames)
         self._loop = frames if loop else []
         self._next_tone_frame()
 
     def stop_playing(self) -> None:
         """Stop a tone or loop."""
-        if self._tone_handle is not None:
-            self._tone_handle.cancel()
-            self._tone_handle = None
+        self.engine._playing.pop(self, None)
         self._tone = []
         self._loop = []
 
+    @property
+    def playing(self) -> bool:
+        """True while a tone or loop is being sent."""
+        return self in self.engine._playing
+
     def _next_tone_frame(self) -> None:
+        """Send the next frame (the first one at once, the rest on the engine's clock)."""
         if not self._tone and self._loop:
             self._tone = list(self._loop)
         if not self._tone:
-            self._tone_handle = None
+            self.engine._playing.pop(self, None)
             return
         self.send_payload(self._tone.pop(0))
-        loop = asyncio.get_running_loop()
-        self._tone_handle = loop.call_later(0.02, self._next_tone_frame)
+        self.engine._play(self)
 
     def close(self) -> None:
         """Release the port (to the engine's pool, or to the system when the pool is full)."""
@@ -212,6 +226,38 @@ class MediaEngine:
         self._parked: deque[tuple[float, MediaPort]] = deque()
         self.opened = 0
         """Sockets opened so far (the rest of the ports handed out came from the pool)."""
+        self._playing: dict[MediaPort, None] = {}
+        self._clock: asyncio.TimerHandle | None = None
+        self._next_tick = 0.0
+
+    def _play(self, port: MediaPort) -> None:
+        """Send ``port``'s next frame on the next tick of the engine's 20 ms clock.
+
+        One loop timer for every port playing a tone or a loop, not one per port per frame:
+        a port's first frame goes out when it starts playing, the next ones on the shared
+        ticks (so the second frame may follow the first by less than 20 ms; the timestamps
+        say 20 ms, which is what a receiver's jitter buffer plays out by).
+        """
+        if port in self._playing:
+            return
+        self._playing[port] = None
+        if self._clock is None:
+            loop = asyncio.get_running_loop()
+            self._next_tick = loop.time() + FRAME_SECONDS
+            self._clock = loop.call_at(self._next_tick, self._tick)
+
+    def _tick(self) -> None:
+        self._clock = None
+        for port in list(self._playing):
+            try:
+                port._next_tone_frame()
+            except Exception:
+                log.exception("media clock: port %s", port.local)
+                self._playing.pop(port, None)
+        if self._playing:
+            loop = asyncio.get_running_loop()
+            self._next_tick = max(self._next_tick + FRAME_SECONDS, loop.time())
+            self._clock = loop.call_at(self._next_tick, self._tick)
 
     def now(self) -> float:
         """The loop's clock."""
@@ -259,5 +305,9 @@ class MediaEngine:
         """Release every port and close every socket, parked ones included."""
         for port in list(self.ports):
             port.close()
+        if self._clock is not None:
+            self._clock.cancel()
+            self._clock = None
+        self._playing.clear()
         while self._parked:
             self._parked.popleft()[1]._close_socket()
