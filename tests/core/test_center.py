@@ -6,7 +6,7 @@ import pytest
 
 from switchboard.core.agents import Agent
 from switchboard.core.center import CallState
-from switchboard.core.errors import ConfigError, IllegalTransition, NotAvailable
+from switchboard.core.errors import ConfigError, IllegalTransition, NotAvailable, UnknownObject
 from switchboard.core.events import (
     AgentState,
     AgentStateChanged,
@@ -19,6 +19,7 @@ from switchboard.core.events import (
     CallTransferred,
     EndReason,
 )
+from switchboard.core.metrics import Metrics
 from switchboard.core.queues import QueueConfig
 from tests.core.helpers import Rig
 
@@ -209,6 +210,36 @@ def test_transfer_to_queue_and_agent_are_recorded() -> None:
     ]
     queued = [e.queue_id for e in rig.events(CallQueued)]  # type: ignore[attr-defined]
     assert queued == ["sales", "support"]
+
+
+def test_a_transfer_made_by_the_phone_ends_the_call_in_the_center() -> None:
+    rig = Rig(QueueConfig(queue_id="sales", wrap_up=20))
+    a1 = rig.agent("a1")
+    rig.agent("a2")  # the target: one of ours, but on the phone outside the center's routing
+    metrics = Metrics(thresholds={"sales": (20, 5)})
+    rig.log.subscribe(metrics.observe)
+    rig.call("c1")
+    rig.call("c2")
+    rig.center.offer_answered("c1", "a1")
+    rig.center.offer_answered("c2", "a2")
+    rig.advance(60)
+    rig.center.transferred_away("c1", "a2")
+    assert "c1" not in rig.center.calls
+    assert a1.state is A.WRAP_UP
+    transfers = rig.events(CallTransferred)
+    assert [(t.from_agent, t.to_agent) for t in transfers] == [("a1", "a2")]  # type: ignore
+    ended = rig.events(CallEnded)
+    assert [(e.call_id, e.reason) for e in ended] == [("c1", EndReason.TRANSFERRED)]  # type: ignore
+    assert not [c for c in rig.port.commands if c[0] == "hang_up"]  # the legs stay up
+    with pytest.raises(UnknownObject):
+        rig.center.transferred_away("c1")  # once only
+    rig.call("c3")
+    with pytest.raises(IllegalTransition):
+        rig.center.transferred_away("c3")  # waiting, not talking: nothing to transfer
+    rig.center.transferred_away("c2", "+15550000")  # to an outside number: no target agent
+    assert rig.events(CallTransferred)[-1].to_agent == ""  # type: ignore[attr-defined]
+    counts = metrics.counts("sales")
+    assert counts.handled == 2 and counts.transferred == 2
 
 
 def test_blended_agent_takes_higher_priority_queue_first() -> None:

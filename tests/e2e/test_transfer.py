@@ -180,3 +180,53 @@ def test_attended_transfer_to_the_echo_test(tmp_path: Path) -> None:
             if process is not None and process.poll() is None:
                 process.kill()
                 process.communicate()
+
+
+def test_agent_transfers_a_queue_call_and_the_center_records_it(tmp_path: Path) -> None:
+    """Caller -> 8000 (support queue) -> the core routes to agent 1001's phone, which sends a
+    blind REFER to 9999: the caller is joined to the echo test, and the durable event log says
+    the call was transferred by 1001 and left the center, and 1001 went to wrap-up."""
+    import httpx
+
+    from switchboard.core.events import (
+        AgentState,
+        AgentStateChanged,
+        CallAnswered,
+        CallEnded,
+        CallTransferred,
+        EndReason,
+    )
+    from switchboard.store.db import create_engine
+    from switchboard.store.eventlog import replay
+
+    phone = AgentPhone(tmp_path, ["-sf", str(SCENARIOS / "agent_refer.xml"), "-m", "1"])
+    server = start_server(tmp_path, "--phone", f"1001={phone.uri}")
+    try:
+        host, port = server.addresses["http"]
+        token = (server.data / "demo-api-token.txt").read_text().strip()
+        with httpx.Client(base_url=f"http://{host}:{port}", timeout=10,
+                          headers={"Authorization": f"Bearer {token}"}) as api:
+            agents = {a["key"]: a["agent_id"] for a in api.get("/live/agents").json()}
+            r = api.post(f"/agents/{agents['1001']}/login")
+            assert r.status_code == 200, r.text
+        caller = run_sipp(*sipp_args(server, "-sn", "uac", "-s", "8000", "-d", "4000",
+                                     "-m", "1"), cwd=tmp_path)
+        assert caller.returncode == 0, caller.stdout[-3000:] + server.log_text()[-3000:]
+        finished(phone.process, "the agent's phone", server)
+    finally:
+        stop_server(server)
+        if phone.process.poll() is None:
+            phone.stop()
+    engine = create_engine(f"sqlite:///{server.data / 'switchboard.db'}")
+    events = [logged.event for logged in replay(engine)]
+    engine.dispose()
+    answered = [e for e in events if isinstance(e, CallAnswered)]
+    assert [e.agent_id for e in answered] == ["1001"]
+    call_id = answered[0].call_id
+    transfers = [e for e in events if isinstance(e, CallTransferred)]
+    assert [(e.call_id, e.from_agent, e.to_agent) for e in transfers] == [(call_id, "1001", "")]
+    ended = [e for e in events if isinstance(e, CallEnded)]
+    assert [(e.call_id, e.reason) for e in ended] == [(call_id, EndReason.TRANSFERRED)]
+    after = [e.new for e in events if isinstance(e, AgentStateChanged) and e.agent_id == "1001"
+             and e.at >= ended[0].at]
+    assert after[:1] == [AgentState.WRAP_UP], after

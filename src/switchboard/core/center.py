@@ -550,6 +550,24 @@ class ContactCenter:
         call.entry = entry
         self._offer(entry, target, self.queues[entry.queue_id], now)
 
+    def transferred_away(self, call_id: str, to: str = "") -> None:
+        """The agent's phone transferred the caller away by itself (a SIP REFER, blind or
+        attended, to an extension, a number or the echo test): the call leaves the center.
+
+        Recorded as a transfer (``to_agent`` when ``to`` is one of the center's agents) and
+        the call ends with reason ``transferred``; the agent goes to wrap-up. The legs are the
+        telephony's business: nothing is hung up here.
+        """
+        call = self._call(call_id)
+        if call.state not in (CallState.TALKING, CallState.ON_HOLD):
+            raise IllegalTransition(f"call {call_id}: cannot transfer while {call.state.value}")
+        now = self.clock.now()
+        agent = self.agents[call.agent_id]
+        self._emit(CallTransferred(at=now, call_id=call_id, from_agent=agent.agent_id,
+                                   to_agent=to if to in self.agents else ""))
+        self._end(call, now, EndReason.TRANSFERRED, agent.agent_id)
+        self._start_wrap(agent, call, now)
+
     def request_callback(self, call_id: str, number: str) -> None:
         """A waiting caller asks to be called back: the caller hangs up, the place is kept."""
         call = self._call(call_id)

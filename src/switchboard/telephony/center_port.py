@@ -14,7 +14,8 @@ and from then on the center decides. :class:`TelephonyPort` carries out its comm
 * ``hang_up``: BYE on whatever legs are up.
 
 What the callers and agents do comes back the other way: a caller's BYE is ``caller_hung_up``,
-an agent's BYE is ``agent_hung_up``; an agent's phone registering logs the agent in (the demo's
+an agent's BYE is ``agent_hung_up``, an agent's phone transferring the caller away (REFER, blind
+or attended) is ``transferred_away``; an agent's phone registering logs the agent in (the demo's
 rule; the agent desktop does it through the API otherwise). :class:`CenterDriver` keeps one loop
 timer at the center's next deadline (ring-no-answer, overflow, wrap-up).
 """
@@ -149,6 +150,15 @@ class TelephonyPort:
                 if self.center is not None and call.call_id in self.center.calls:
                     self.act("agent_hung_up", call.call_id)
 
+    def agent_transferred(self, leg: Leg, target: str) -> None:
+        """``leg``, an agent's leg of a center call, transferred its caller away (REFER, or an
+        INVITE with Replaces taking its place): the center records the transfer and the call
+        leaves it; the caller's leg, now joined elsewhere, is no longer the center's."""
+        for call in list(self.calls.values()):
+            if call.agent is leg:
+                self._forget(call)
+                self.act("transferred_away", call.call_id, target)
+
     def registered(self, extension: str, live: bool) -> None:
         """An agent's phone registered (log in) or unregistered (log out)."""
         center = self.center
@@ -199,6 +209,7 @@ class TelephonyPort:
         if call is None or call.agent is None:
             return
         call.caller.port.stop_playing()
+        call.caller.partner, call.agent.partner = call.agent, call.caller  # for REFER, BYE
         self.switch.media.bridge(call.caller.port, call.agent.port)
 
     def hold(self, call_id: str) -> None:

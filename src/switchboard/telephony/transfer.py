@@ -91,6 +91,12 @@ class Transfers:
         notify = refer_notify(leg.dialog, code, reason, final=final)
         self.switch.ua.send_request(notify, leg.peer, lambda event: None)
 
+    def _left_center(self, leg: Leg, target: str) -> None:
+        """If ``leg`` is an agent's leg of a contact-center call, the center hears that the
+        agent transferred the caller away (to ``target``, an extension or a number)."""
+        if self.switch.port is not None:
+            self.switch.port.agent_transferred(leg, target)
+
     def _lookup(self, replaces: Replaces) -> Leg:
         """The leg Replaces names; ReplacesError (481, 486, 603) per RFC 3891 §3."""
         leg = self.switch.legs.get(replaces.dialog_id)
@@ -145,6 +151,7 @@ class Transfers:
                 leg.port.mode = "echo"
             self.notify(leg, 200, "OK", final=True)
             if partner is not None:
+                self._left_center(leg, target or "")
                 self.switch.bye(leg)
             return
         if route.kind == "agent" and partner is not None:
@@ -186,6 +193,8 @@ class Transfers:
         log.info("attended transfer: %s joined to %s; %s and %s released",
                  _describe(mover), _describe(staying), _describe(leg), _describe(replaced))
         self.notify(leg, 200, "OK", final=True)
+        self._left_center(leg, target or "")
+        self._left_center(replaced, target or "")
         self.switch.bye(leg)
         self.switch.bye(replaced)
 
@@ -204,6 +213,7 @@ class Transfers:
             referrer.partner = None
             self.connect(party, new)
             self.notify(referrer, 200, "OK", final=True)
+            self._left_center(referrer, extension)
             switch.bye(referrer)
 
         def failed(new: Leg | None, code: int) -> None:
@@ -244,6 +254,7 @@ class Transfers:
         self.connect(new, staying)
         log.info("INVITE with Replaces: %s takes the place of %s, joined to %s",
                  _describe(new), _describe(replaced), _describe(staying))
+        self._left_center(replaced, "")
         self.switch.bye(replaced)
 
 
