@@ -59,6 +59,8 @@ class DemoOptions:
     config: Path | None = None
     """A configuration directory (store.config layout) loaded before start; None: the demo."""
     tenant: str = "demo"
+    session_min_se: int | None = None
+    """RFC 4028 Min-SE in seconds; None: the switch's default (90)."""
 
 
 def _seed(engine: Engine, agents: list[str]) -> str:
@@ -217,6 +219,8 @@ async def run_demo(options: DemoOptions, console: Console) -> None:
                                                 tls_port=options.tls_port,
                                                 ws_port=options.ws_port, data=data),
                                  directory)
+    if options.session_min_se is not None:
+        server.switch.session_min_se = options.session_min_se
     log = DurableEventLog(engine, tenant=tenant)
     notes: list[str] = []
     if options.config is None:

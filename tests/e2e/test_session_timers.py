@@ -2,7 +2,7 @@
 (BYE to both legs, with a Reason), and the switch refreshes when it is the refresher.
 
 RFC 4028 forbids intervals under 90 s; the server under test runs with
-``SWITCHBOARD_SESSION_MIN_SE=4`` so that the scenarios can use 8 s and finish in seconds. The
+``--session-min-se 4`` so that the scenarios can use 8 s and finish in seconds. The
 scenarios wait for messages (no fixed sleeps decide the outcome): a refresh the switch ignored
 would make its BYE arrive while SIPp pauses, which SIPp counts as a failed call.
 """
@@ -20,9 +20,8 @@ from tests.e2e.test_sipp import AgentPhone, sipp_args
 
 
 @pytest.fixture
-def short_timer_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DemoServer]:
-    monkeypatch.setenv("SWITCHBOARD_SESSION_MIN_SE", "4")
-    server = start_server(tmp_path)
+def short_timer_server(tmp_path: Path) -> Iterator[DemoServer]:
+    server = start_server(tmp_path, "--session-min-se", "4")
     try:
         yield server
     finally:
@@ -48,11 +47,10 @@ def test_the_switch_refreshes_when_it_is_the_refresher(short_timer_server: DemoS
     assert "session expired" not in server.log_text()
 
 
-def test_expiry_hangs_up_both_legs_of_a_b2bua_call(tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SWITCHBOARD_SESSION_MIN_SE", "4")
+def test_expiry_hangs_up_both_legs_of_a_b2bua_call(tmp_path: Path) -> None:
     phone = AgentPhone(tmp_path, ["-sn", "uas", "-m", "1"])  # answers, then expects a BYE
-    server = start_server(tmp_path, "--did", "2001=agent:1001", "--phone", f"1001={phone.uri}")
+    server = start_server(tmp_path, "--did", "2001=agent:1001", "--phone", f"1001={phone.uri}",
+                          "--session-min-se", "4")
     try:
         result = run_sipp(*sipp_args(server, "-sf", str(SCENARIOS / "timers_expire.xml"),
                                      "-s", "2001", "-m", "1"), cwd=tmp_path)

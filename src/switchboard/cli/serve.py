@@ -95,6 +95,9 @@ def serve_command(
     phone: Annotated[list[str] | None, typer.Option(
         help="A fixed phone for an extension that does not register: EXT=sip:URI "
              "(repeatable).")] = None,
+    session_min_se: Annotated[int | None, typer.Option(
+        min=1, help="Smallest session interval accepted, in seconds (RFC 4028 Min-SE; 90 by "
+                    "default, as the RFC requires).")] = None,
 ) -> None:
     """Start the contact center's SIP server (--demo), or a simulated center (--simulate)."""
     err = Console(stderr=True)
@@ -144,7 +147,8 @@ def serve_command(
         run(run_demo(DemoOptions(directory=directory, passwords=passwords, host=host,
                                  sip_port=sip_port, tls_port=tls_port, ws_port=ws_port,
                                  http_port=None if http_port < 0 else http_port, data=data,
-                                 duration=duration, config=config, tenant=tenant), Console()))
+                                 duration=duration, config=config, tenant=tenant,
+                                 session_min_se=session_min_se), Console()))
     except (ConfigError, StoreError) as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None

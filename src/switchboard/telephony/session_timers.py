@@ -19,8 +19,8 @@ goes out, and one real timer (``loop.call_at``) armed at the deadline the timer 
   ``SwitchStats.sessions_expired`` counted.
 
 The smallest interval we accept (Min-SE) is ``Switch.session_min_se``: 90 s as RFC 4028
-requires, unless the environment variable ``SWITCHBOARD_SESSION_MIN_SE`` says otherwise (tests
-use a few seconds so that a call can expire while they wait).
+requires, unless ``switchboard serve --session-min-se S`` says otherwise (tests use a few seconds
+so that a call can expire while they wait).
 """
 
 from __future__ import annotations

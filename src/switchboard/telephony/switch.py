@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import secrets
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine
@@ -133,7 +132,7 @@ class Switch:
     def __init__(self, ua: UserAgent, media: MediaEngine, directory: Directory, *,
                  secret: bytes | None = None,
                  algorithms: tuple[str, ...] = ("MD5",),
-                 session_min_se: int | None = None) -> None:
+                 session_min_se: int = 90) -> None:
         self.ua = ua
         self.media = media
         self.directory = directory
@@ -148,12 +147,11 @@ class Switch:
         """The last ENDED_DIALOGS_KEPT dialogs that ended (Replaces naming one: 603)."""
         self.transfers = Transfers(self)
         self.timers = SessionTimers(self)
-        if session_min_se is None:
-            session_min_se = int(os.environ.get("SWITCHBOARD_SESSION_MIN_SE", "90"))
         if session_min_se < 1:
             raise ValueError(f"session Min-SE must be at least 1 second, got {session_min_se}")
         self.session_min_se = session_min_se
-        """Smallest Session-Expires we accept (RFC 4028 Min-SE): 90 unless set for tests."""
+        """Smallest Session-Expires we accept (RFC 4028 Min-SE): 90 unless set
+        (``serve --session-min-se``; the tests use a few seconds)."""
         self.stats = SwitchStats()
         self.guard = ua.transport.guard
         ua.on_request = self.on_request
