@@ -4,13 +4,17 @@ client on each gets answers from the running server; TCP framing errors close on
 from __future__ import annotations
 
 import asyncio
+import errno
+import socket
 import ssl
 from pathlib import Path
 
+import pytest
 from websockets.asyncio.client import connect
 
 from switchboard.telephony.directory import demo_directory
 from switchboard.telephony.server import ServerSettings, start
+from switchboard.telephony.transport import SipTransport
 
 
 def options(transport: str, host: str, port: int, branch: str) -> bytes:
@@ -67,3 +71,40 @@ def test_tls_websocket_and_tcp_framing(tmp_path: Path) -> None:
     assert bad_reply.startswith(b"SIP/2.0 400 Bad Request\r\n")
     assert b"Content-Length is missing" in bad_reply
     assert good_reply.startswith(b"SIP/2.0 200 OK\r\n")
+
+
+def test_port_zero_finds_a_number_free_for_both_udp_and_tcp() -> None:
+    """With port 0, UDP may get a number that is taken for TCP: that one is skipped, and an
+    explicit port that is taken is an error, not a silent change of number."""
+    taken = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    number = taken.getsockname()[1]
+
+    class FirstNumberTaken(SipTransport):
+        """UDP's first number is the one a TCP listener already holds."""
+
+        tries = 0
+
+        async def listen_udp(self, host: str = "127.0.0.1", port: int = 5060) -> tuple[str, int]:
+            self.tries += 1
+            return await super().listen_udp(host, number if self.tries == 1 else port)
+
+    async def run() -> tuple[int, dict[str, tuple[str, int]], int]:
+        transport = FirstNumberTaken(lambda message, peer: None)
+        got = await transport.listen_udp_and_tcp("127.0.0.1", 0)
+        addresses = dict(transport.addresses)
+        await transport.close()
+        explicit = SipTransport(lambda message, peer: None)
+        with pytest.raises(OSError) as refused:
+            await explicit.listen_udp_and_tcp("127.0.0.1", number)
+        await explicit.close()
+        return got, addresses, refused.value.errno or 0
+
+    try:
+        got, addresses, code = asyncio.run(run())
+    finally:
+        taken.close()
+    assert got != number
+    assert addresses["udp"][1] == addresses["tcp"][1] == got
+    assert code == errno.EADDRINUSE

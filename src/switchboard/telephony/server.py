@@ -71,9 +71,7 @@ class Server:
 async def start(settings: ServerSettings, directory: Directory) -> Server:
     """Open every listener; returns once the server accepts traffic."""
     transport = SipTransport(lambda message, peer: None, guard=settings.guard)
-    await transport.listen_udp(settings.host, settings.sip_port)
-    udp_port = transport.addresses["udp"][1]
-    await transport.listen_tcp(settings.host, udp_port)
+    await transport.listen_udp_and_tcp(settings.host, settings.sip_port)
     if settings.tls_port is not None:
         context = self_signed_context(settings.data, settings.host)
         await transport.listen_tcp(settings.host, settings.tls_port, tls=context)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import re
 import ssl
@@ -243,6 +244,26 @@ class SipTransport:
         self._servers.append(transport)
         self.addresses["udp"] = transport.get_extra_info("sockname")[:2]
         return self.addresses["udp"]
+
+    async def listen_udp_and_tcp(self, host: str = "127.0.0.1", port: int = 5060,
+                                 *, attempts: int = 50) -> int:
+        """Listen on UDP and TCP on one port number; returns it. Port 0 picks a number free
+        for both: the one UDP got may be taken for TCP (another listener, or a connection's
+        local port), in which case that UDP socket is closed and another number tried."""
+        for _ in range(attempts):
+            await self.listen_udp(host, port)
+            number: int = self.addresses["udp"][1]
+            try:
+                await self.listen_tcp(host, number)
+                return number
+            except OSError as exc:
+                if port != 0 or exc.errno != errno.EADDRINUSE:
+                    raise
+                self._servers.pop().close()  # the UDP endpoint just opened
+                self.udp = None
+                del self.addresses["udp"]
+        raise OSError(errno.EADDRINUSE, f"no port free for both UDP and TCP on {host} after "
+                                        f"{attempts} tries")
 
     async def listen_tcp(self, host: str = "127.0.0.1", port: int = 5060, *,
                          tls: ssl.SSLContext | None = None) -> tuple[str, int]:
