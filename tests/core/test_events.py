@@ -24,6 +24,11 @@ def test_there_are_events() -> None:
     assert {ev.CallArrived, ev.AgentStateChanged, ev.CallEnded} <= set(EVENT_CLASSES)
 
 
+COMPILED = not (ev.__file__ or "").endswith(".py")
+"""The mypyc build (make test-compiled): its ``__init__``s show no signature to inspect."""
+
+
+@pytest.mark.skipif(COMPILED, reason="compiled __init__ has no signature; checked on the source")
 @pytest.mark.parametrize("cls", EVENT_CLASSES, ids=lambda c: c.__name__)
 def test_init_matches_fields(cls: type[ev.Event]) -> None:
     fields = dataclasses.fields(cls)
@@ -40,9 +45,15 @@ def test_init_matches_fields(cls: type[ev.Event]) -> None:
 def test_every_field_is_set(cls: type[ev.Event]) -> None:
     fields = dataclasses.fields(cls)
     values: dict[str, object] = {}
-    samples: dict[object, object] = {"float": 1.5, "int": 3, "bool": True}
+    samples: dict[str, object] = {
+        "float": 1.5, "int": 3, "bool": True, "AgentState": ev.AgentState.TALKING,
+        "Direction": ev.Direction.OUTBOUND, "EndReason": ev.EndReason.SYSTEM,
+        "DialOutcome": ev.DialOutcome.BUSY, "tuple[tuple[str, int], ...]": (("spanish", 4),),
+        "tuple": (("spanish", 4),),  # the compiled build gives the bare class
+    }
     for i, field in enumerate(fields):
-        values[field.name] = samples.get(field.type, f"v{i}")
+        kind = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", "")
+        values[field.name] = samples.get(kind, f"v{i}")
     event = cls(**values)  # type: ignore[arg-type]
     assert {f.name: getattr(event, f.name) for f in fields} == values
     assert event == cls(**values)  # type: ignore[arg-type]
