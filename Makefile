@@ -23,9 +23,10 @@ test: $(STAMP)
 	$(BIN)/pytest
 	$(MAKE) test-compiled
 
-## The core and the simulator compiled with mypyc (setup.py): build/compiled, put on PYTHONPATH.
+## The core, the simulator and the SIP stack compiled with mypyc (setup.py): build/compiled,
+## put on PYTHONPATH.
 COMPILED := build/compiled
-$(COMPILED)/.built: $(STAMP) setup.py $(wildcard src/switchboard/core/*.py src/switchboard/sim/*.py)
+$(COMPILED)/.built: $(STAMP) setup.py $(wildcard src/switchboard/core/*.py src/switchboard/sim/*.py src/switchboard/sip/*.py)
 	rm -rf build/wheel $(COMPILED)
 	SWITCHBOARD_MYPYC=1 $(BIN)/pip wheel --quiet --no-build-isolation --no-deps -w build/wheel .
 	$(BIN)/python -m zipfile -e build/wheel/switchboard-*.whl $(COMPILED)
@@ -33,9 +34,10 @@ $(COMPILED)/.built: $(STAMP) setup.py $(wildcard src/switchboard/core/*.py src/s
 
 compiled: $(COMPILED)/.built
 
-## The core and simulator tests again, on the compiled build (the same code must behave the same).
+## The core, simulator, SIP and telephony tests again, on the compiled build (the same code
+## must behave the same).
 test-compiled: $(COMPILED)/.built
-	SWITCHBOARD_EXPECT_COMPILED=1 PYTHONPATH=$(COMPILED) $(BIN)/pytest -q -p no:cacheprovider tests/core tests/sim
+	SWITCHBOARD_EXPECT_COMPILED=1 PYTHONPATH=$(COMPILED) $(BIN)/pytest -q -p no:cacheprovider tests/core tests/sim tests/sip tests/telephony
 
 bench: $(STAMP)
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done

@@ -1,9 +1,10 @@
 """Build hook for the one optional build step: compiling the hot modules with mypyc.
 
 ``pip install .`` (or ``pip wheel .``) with ``SWITCHBOARD_MYPYC=1`` compiles the contact-center
-core and the simulator to C extensions with mypyc (mypy's compiler: the same type annotations,
-checked strictly, become native code). Nothing else changes: the same Python source, the same
-tests (``make test`` runs the core and simulator tests against the compiled build too). It needs
+core, the simulator and the SIP stack to C extensions with mypyc (mypy's compiler: the same
+type annotations, checked strictly, become native code). Nothing else changes: the same Python
+source, the same tests (``make test`` runs the core, simulator, SIP and telephony tests
+against the compiled build too). It needs
 mypy and a C compiler at build time, so build without isolation:
 ``SWITCHBOARD_MYPYC=1 pip install --no-build-isolation .``. Without the variable, the package
 is pure Python, as in development (``pip install -e .``).
@@ -28,8 +29,25 @@ COMPILED = [
     "src/switchboard/core/routing.py",
     "src/switchboard/sim/distributions.py",
     "src/switchboard/sim/engine.py",
+    "src/switchboard/sip/_grammar.py",
+    "src/switchboard/sip/auth.py",
+    "src/switchboard/sip/checks.py",
+    "src/switchboard/sip/dialog.py",
+    "src/switchboard/sip/errors.py",
+    "src/switchboard/sip/headers.py",
+    "src/switchboard/sip/message.py",
+    "src/switchboard/sip/parser.py",
+    "src/switchboard/sip/refer.py",
+    "src/switchboard/sip/replaces.py",
+    "src/switchboard/sip/sdp.py",
+    "src/switchboard/sip/session_timer.py",
+    "src/switchboard/sip/timers.py",
+    "src/switchboard/sip/transaction.py",
+    "src/switchboard/sip/uri.py",
+    "src/switchboard/sip/values.py",
 ]
-"""Modules compiled with SWITCHBOARD_MYPYC=1: the core and the simulator's engine."""
+"""Modules compiled with SWITCHBOARD_MYPYC=1: the core, the simulator's engine and the sans-I/O
+SIP stack (every module of ``switchboard.sip``: parser, transactions, dialogs, SDP, auth)."""
 
 
 def ext_modules() -> list[object]:

@@ -24,9 +24,11 @@ source) would shed, and the per-source cap on open server transactions (500) wou
 with 503; the ``stock`` row keeps both defaults, as ``switchboard serve`` runs. The server
 runs ``serve_forever`` as ``switchboard serve`` does (its garbage-collector settings included).
 ``--uvloop`` adds rows for our server and the raw responder on uvloop, the loop
-``switchboard serve`` uses when it is installed.
+``switchboard serve`` uses when it is installed. ``--compiled`` adds rows for our server on
+the mypyc build of the SIP stack, core and simulator (``make compiled``; what
+``SWITCHBOARD_MYPYC=1 pip install .`` installs).
 
-Run: .venv/bin/python bench/bench_sip.py [--quick] [--duration 30] [--uvloop]
+Run: .venv/bin/python bench/bench_sip.py [--quick] [--duration 30] [--uvloop] [--compiled]
      [--only echo,stock,raw,b2bua,sippy,register] [--no-refine] [--call-ms 0]
 """
 
@@ -54,6 +56,8 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "tests" / "e2e" / "sipp"
 AGENT_EXT, AGENT_DID = "2001", "5000"
+COMPILED = ROOT / "build" / "compiled"
+"""`make compiled`: the mypyc build (setup.py), which ``--compiled`` rows run our server on."""
 console = Console(width=160)
 
 
@@ -174,11 +178,12 @@ def spawn(args: list[str], log: Path, env: dict[str, str] | None = None) -> Proc
     return Process(popen, log)
 
 
-def start_ready(args: list[str], work: Path, name: str) -> tuple[Process, dict[str, object]]:
+def start_ready(args: list[str], work: Path, name: str, env: dict[str, str] | None = None
+                ) -> tuple[Process, dict[str, object]]:
     """Start a server that writes a ready file; wait for it with a deadline."""
     ready = work / f"{name}.json"
     ready.unlink(missing_ok=True)
-    proc = spawn([*args, "--ready", str(ready)], work / f"{name}.log")
+    proc = spawn([*args, "--ready", str(ready)], work / f"{name}.log", env)
     deadline = time.monotonic() + 30
     while not ready.exists():
         if proc.popen.poll() is not None or time.monotonic() > deadline:
@@ -338,7 +343,7 @@ def find_rate(target: Target, work: Path, duration: float, probe_seconds: float,
 
 
 def switchboard_setup(use_uvloop: bool, with_agent: bool,  # type: ignore[no-untyped-def]
-                      stock: bool = False):
+                      stock: bool = False, compiled: bool = False):
     def setup(work: Path) -> tuple[str, list[Process]]:
         procs: list[Process] = []
         agent = None
@@ -357,7 +362,8 @@ def switchboard_setup(use_uvloop: bool, with_agent: bool,  # type: ignore[no-unt
             args.append("--serve-uvloop")
         if stock:
             args.append("--stock")
-        server, ready = start_ready(args, work, "switchboard")
+        env = {"PYTHONPATH": str(COMPILED)} if compiled else None
+        server, ready = start_ready(args, work, "switchboard", env)
         procs.insert(0, server)
         host, port = ready["udp"]  # type: ignore[misc]
         setup.passwords = ready["passwords"]  # type: ignore[attr-defined]
@@ -401,6 +407,8 @@ def main() -> None:
     parser.add_argument("--probe", type=float, default=None,
                         help="seconds per probe while stepping (default 3, 2 with --quick)")
     parser.add_argument("--uvloop", action="store_true", help="add rows for our server on uvloop")
+    parser.add_argument("--compiled", action="store_true",
+                        help="add rows for our server on the mypyc build (make compiled)")
     parser.add_argument("--only", default="echo,raw,b2bua,sippy,register",
                         help="comma-separated targets (also: stock)")
     parser.add_argument("--max-rate", type=float, default=6400,
@@ -453,12 +461,28 @@ def main() -> None:
             Target("b2bua-uvloop", "(b) B2BUA, our server, uvloop", [*uac, "-s", AGENT_DID],
                    switchboard_setup(True, True)),
         ]
+    if args.compiled:
+        if not (COMPILED / ".built").exists():
+            sys.exit("no mypyc build: run `make compiled` first")
+        targets += [
+            Target("echo-compiled", "(a) calls to 9999, our server, mypyc build",
+                   [*uac, "-s", "9999"], switchboard_setup(False, False, compiled=True)),
+            Target("b2bua-compiled", "(b) B2BUA, our server, mypyc build",
+                   [*uac, "-s", AGENT_DID], switchboard_setup(False, True, compiled=True)),
+        ]
+        if args.uvloop:
+            targets.append(Target("echo-uvloop-compiled",
+                                  "(a) calls to 9999, our server, mypyc build, uvloop",
+                                  [*uac, "-s", "9999"],
+                                  switchboard_setup(True, False, compiled=True)))
     register = Target("register", "(c) REGISTER with digest auth, our server", [],
                       register_with_password)
     targets.append(register)
     wanted = set(args.only.split(","))
     if args.uvloop:
         wanted |= {f"{name}-uvloop" for name in wanted}
+    if args.compiled:
+        wanted |= {f"{name}-compiled" for name in wanted}
     targets = [t for t in targets if t.name in wanted]
     budget = max(10.0, probe_seconds * 8)
     started = time.monotonic()
@@ -480,7 +504,8 @@ def show(targets: list[Target], duration: float, total: float, call_ms: int) -> 
         return None if t is None or t.result is None else t.result.rate
 
     reference = {"echo": "raw", "b2bua": "sippy", "echo-uvloop": "raw-uvloop",
-                 "b2bua-uvloop": "sippy"}
+                 "b2bua-uvloop": "sippy", "echo-compiled": "raw", "b2bua-compiled": "sippy",
+                 "echo-uvloop-compiled": "raw-uvloop"}
     table = Table(title=f"SIP throughput with 0 failed calls, sustained {duration:g} s "
                         f"(SIPp -d {call_ms} ms; {os.cpu_count()} CPUs shared by SIPp and "
                         f"servers; bench {total:.0f} s)")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from ._grammar import is_token, parse_uint, split_commas_memo
@@ -98,28 +97,36 @@ def _text(value: str) -> str:
 # The registry
 
 
-@dataclass(frozen=True, slots=True)
 class HeaderSpec(Generic[T]):
-    """How one header is named, framed and parsed."""
+    """How one header is named, framed and parsed (immutable by contract).
 
-    #: The canonical (long) name, in the capitalisation used on output.
-    name: str
-    #: Parser of one value (one list element for list headers).
-    parse: Callable[[str], T]
-    #: The compact form (RFC 3261 §7.3.3 and later RFCs), if any.
-    compact: str | None = None
-    #: True when values may be comma-combined (``#element`` grammar); input is split.
-    list_valued: bool = False
-    #: True when the header may appear at most once (RFC 3261 §7.3.1).
-    single: bool = False
-    #: True when the grammar allows an empty value (``[element *(COMMA element)]``): Accept,
-    #: Allow and Supported (RFC 3261 §20.1, §20.5, §20.37); an empty value is no element.
-    may_be_empty: bool = False
-    #: The lower-case name: the key of the registry and of :class:`Headers`' index.
-    key: str = field(init=False, repr=False, compare=False)
+    A plain class rather than a frozen dataclass: mypyc cannot compile a generic dataclass.
+    """
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "key", self.name.lower())
+    __slots__ = ("compact", "key", "list_valued", "may_be_empty", "name", "parse", "single")
+
+    def __init__(self, name: str, parse: Callable[[str], T], compact: str | None = None, *,
+                 list_valued: bool = False, single: bool = False,
+                 may_be_empty: bool = False) -> None:
+        #: The canonical (long) name, in the capitalisation used on output.
+        self.name = name
+        #: Parser of one value (one list element for list headers).
+        self.parse = parse
+        #: The compact form (RFC 3261 §7.3.3 and later RFCs), if any.
+        self.compact = compact
+        #: True when values may be comma-combined (``#element`` grammar); input is split.
+        self.list_valued = list_valued
+        #: True when the header may appear at most once (RFC 3261 §7.3.1).
+        self.single = single
+        #: True when the grammar allows an empty value (``[element *(COMMA element)]``):
+        #: Accept, Allow and Supported (RFC 3261 §20.1, §20.5, §20.37); an empty value is no
+        #: element.
+        self.may_be_empty = may_be_empty
+        #: The lower-case name: the key of the registry and of :class:`Headers`' index.
+        self.key = name.lower()
+
+    def __repr__(self) -> str:
+        return f"HeaderSpec({self.name!r})"
 
 
 VIA: HeaderSpec[Via] = HeaderSpec("Via", parse_via, "v", list_valued=True)
@@ -277,21 +284,23 @@ class Headers:
 
     __slots__ = ("_cache", "_entries", "_keys")
 
-    def __init__(self, entries: list[tuple[str, str]] | None = None) -> None:
-        self._entries: list[tuple[str, str]] = []
-        self._keys: list[str] = []
+    def __init__(self, entries: list[tuple[str, str]] | None = None,
+                 keys: list[str] | None = None) -> None:
         self._cache: dict[str, tuple[Any, ...]] = {}
+        if keys is not None and entries is not None:
+            # Prepared by the parser: the entries and their lookup keys, taken as they are.
+            self._entries: list[tuple[str, str]] = entries
+            self._keys: list[str] = keys
+            return
+        self._entries = []
+        self._keys = []
         for name, value in entries or ():
             self.add(name, value)
 
     @classmethod
     def _from_fields(cls, entries: list[tuple[str, str]], keys: list[str]) -> Headers:
         """Headers from prepared entries and their keys (the parser builds both)."""
-        new = cls.__new__(cls)
-        new._entries = entries
-        new._keys = keys
-        new._cache = {}
-        return new
+        return cls(entries, keys)
 
     # raw access ------------------------------------------------------------------------
 

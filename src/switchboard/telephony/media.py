@@ -148,7 +148,7 @@ class MediaPort(asyncio.DatagramProtocol):
         """Send a sine tone, paced in real time (20 ms frames), then go back to the mode."""
         self.stop_playing()
         self._tone = list(_tone_frames(frequency, seconds, level, self.payload_type == 8))
-        self._next_tone_frame()
+        self.engine._play(self)
 
     def play_ringback(self) -> None:
         """Loop the ringback tone (440 + 480 Hz, 2 s on, 4 s off) until stopped."""
@@ -156,7 +156,7 @@ class MediaPort(asyncio.DatagramProtocol):
         frames = list(_ringback_frames(self.payload_type == 8))
         self._tone = list(frames)
         self._loop = frames
-        self._next_tone_frame()
+        self.engine._play(self)
 
     def play_pcm(self, pcm: npt.NDArray[np.int16], *, loop: bool = False) -> None:
         """Send 8 kHz PCM in 20 ms frames at real-time pace (optionally looping)."""
@@ -165,7 +165,7 @@ class MediaPort(asyncio.DatagramProtocol):
         frames = [encode(pcm[i:i + FRAME]) for i in range(0, len(pcm) - FRAME + 1, FRAME)]
         self._tone = list(frames)
         self._loop = frames if loop else []
-        self._next_tone_frame()
+        self.engine._play(self)
 
     def stop_playing(self) -> None:
         """Stop a tone or loop."""
@@ -179,14 +179,13 @@ class MediaPort(asyncio.DatagramProtocol):
         return self in self.engine._playing
 
     def _next_tone_frame(self) -> None:
-        """Send the next frame (the first one at once, the rest on the engine's clock)."""
+        """Send the next frame (on the engine's clock)."""
         if not self._tone and self._loop:
             self._tone = list(self._loop)
         if not self._tone:
             self.engine._playing.pop(self, None)
             return
         self.send_payload(self._tone.pop(0))
-        self.engine._play(self)
 
     def close(self) -> None:
         """Release the port (to the engine's pool, or to the system when the pool is full)."""
@@ -234,9 +233,9 @@ class MediaEngine:
         """Send ``port``'s next frame on the next tick of the engine's 20 ms clock.
 
         One loop timer for every port playing a tone or a loop, not one per port per frame:
-        a port's first frame goes out when it starts playing, the next ones on the shared
-        ticks (so the second frame may follow the first by less than 20 ms; the timestamps
-        say 20 ms, which is what a receiver's jitter buffer plays out by).
+        a port's first frame goes out on the next shared tick, within 20 ms (not at once: a
+        call that ends within its first milliseconds, as in a load test, sends no audio, and
+        its caller's unopened media port answers no ICMP error), the next ones 20 ms apart.
         """
         if port in self._playing:
             return
@@ -268,18 +267,26 @@ class MediaEngine:
         """Released ports waiting in the pool."""
         return len(self._parked)
 
-    async def open(self) -> MediaPort:
-        """A port for a new call leg: a parked one past its quarantine, or a new UDP port."""
+    def open_pooled(self) -> MediaPort | None:
+        """A parked port past its quarantine, ready for a new call leg; None if there is none
+        (then :meth:`open` opens a socket)."""
         parked = self._parked
         if parked and parked[0][0] <= self.now():
             port = parked.popleft()[1]
             port._reset()
-        else:
+            self.ports.add(port)
+            return port
+        return None
+
+    async def open(self) -> MediaPort:
+        """A port for a new call leg: a parked one past its quarantine, or a new UDP port."""
+        port = self.open_pooled()
+        if port is None:
             loop = asyncio.get_running_loop()
             _, port = await loop.create_datagram_endpoint(lambda: MediaPort(self),
                                                           local_addr=(self.host, 0))
             self.opened += 1
-        self.ports.add(port)
+            self.ports.add(port)
         return port
 
     def _release(self, port: MediaPort) -> None:

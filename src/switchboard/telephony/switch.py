@@ -188,7 +188,7 @@ class Switch:
                                       ("Supported", "replaces, timer")))
         elif method == "INVITE" and request.to.tag is None:
             replaces = replaces_of(request)  # ReplacesError (400): the UA answers it
-            self.spawn(self._new_call(stx, replaces))
+            self._new_call(stx, replaces)
         else:
             self._in_dialog(stx)
 
@@ -261,7 +261,10 @@ class Switch:
 
     # ------------------------------------------------------------------ calls
 
-    async def _new_call(self, stx: ServerTx, replaces: Replaces | None = None) -> None:
+    def _new_call(self, stx: ServerTx, replaces: Replaces | None = None) -> None:
+        """A new INVITE: route it, and answer it at once when nothing has to be awaited (a
+        pooled media port is ready and the route is answered here: the echo test, a queue);
+        otherwise the rest runs as a task (a new socket to open, an agent or trunk to call)."""
         request = stx.request
         uri = request.uri
         number = uri.user if isinstance(uri, SipURI) else None
@@ -278,35 +281,52 @@ class Switch:
             # Authorized as a call to its Request-URI would be (a public number, a trunk, or
             # digest); the dialog identifiers it names are the rest (RFC 3891 §6.1).
             self.stats.calls += 1
-            await self.transfers.replacing_call(stx, replaces)
+            self.spawn(self.transfers.replacing_call(stx, replaces))
             return
         if route is None:
             stx.respond(404)
             return
         self.stats.calls += 1
-        accepted = await self.accept_leg(stx)
+        port = self.media.open_pooled()
+        if port is not None and route.kind not in ("agent", "trunk"):
+            accepted = self._accept_leg(stx, port)
+            if accepted is not None:
+                self._connect(stx, route, number, *accepted)
+            return
+        self.spawn(self._new_call_async(stx, route, number, port))
+
+    async def _new_call_async(self, stx: ServerTx, route: Route, number: str | None,
+                              port: MediaPort | None) -> None:
+        if port is None:
+            port = await self.media.open()
+        accepted = self._accept_leg(stx, port)
         if accepted is None:
             return
         leg, negotiated = accepted
-        port = leg.port
-        answer = leg.answer_sdp
-        if route.kind == "echo":
-            self.answer(leg)
-            port.mode = "echo"
-            port.play_tone(1000.0, 0.5)
-        elif route.kind == "agent":
+        if route.kind == "agent":
             stx.on_cancel = lambda: self._cancel_a(leg)
-            await self._call_agent(leg, route.target, answer, negotiated)
+            await self._call_agent(leg, route.target, leg.answer_sdp, negotiated)
         elif route.kind == "trunk":
             trunk = self.directory.outbound_trunk()
             assert trunk is not None
             stx.on_cancel = lambda: self._cancel_a(leg)
-            await self._call_trunk(leg, trunk, route.target, answer, negotiated)
+            await self._call_trunk(leg, trunk, route.target, leg.answer_sdp, negotiated)
+        else:
+            self._connect(stx, route, number, leg, negotiated)
+
+    def _connect(self, stx: ServerTx, route: Route, number: str | None, leg: Leg,
+                 negotiated: NegotiatedAudio) -> None:
+        """Answer a caller's leg whose route is served here (echo test, queue), or refuse."""
+        port = leg.port
+        if route.kind == "echo":
+            self.answer(leg)
+            port.mode = "echo"
+            port.play_tone(1000.0, 0.5)
         elif route.kind == "queue" and self.port is not None and self.port.center is not None \
                 and route.target in self.port.center.queues:
             self.answer(leg)
             port.play_ringback()
-            caller = request.from_.uri
+            caller = stx.request.from_.uri
             assert leg.dialog is not None
             self.port.caller_queued(CenterCall(leg.dialog.call_id, leg),
                                     caller.user if isinstance(caller, SipURI) and caller.user
@@ -320,8 +340,12 @@ class Switch:
                          ) -> tuple[Leg, NegotiatedAudio] | None:
         """The caller's leg of a new INVITE: a media port, our SDP answer (restricted to
         ``codecs`` when given) and the session timer; None after answering 488, 422 or 400."""
+        return self._accept_leg(stx, await self.media.open(), codecs)
+
+    def _accept_leg(self, stx: ServerTx, port: MediaPort,
+                    codecs: tuple[Codec, ...] | None = None
+                    ) -> tuple[Leg, NegotiatedAudio] | None:
         request = stx.request
-        port = await self.media.open()
         leg = Leg("A", stx.peer, port, invite=stx)
         try:
             offer = SessionDescription.parse(request.body) if request.body else None

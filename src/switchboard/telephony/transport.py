@@ -16,6 +16,7 @@ import contextlib
 import errno
 import logging
 import re
+import socket
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -106,17 +107,67 @@ def reject_malformed(data: bytes, error: ParseError) -> bytes | None:
     return "\r\n".join(out).encode("utf-8", "replace")
 
 
-class _Udp(asyncio.DatagramProtocol):
-    def __init__(self, owner: SipTransport) -> None:
+class _Udp:
+    """The SIP UDP socket, read straight from the loop's selector.
+
+    An asyncio datagram transport reads one datagram per pass of the event loop, so under load
+    every datagram costs a whole pass (a poll of every socket, the ready handles). Here each
+    wake-up reads what is waiting, up to ``BATCH`` datagrams, before the loop polls again.
+    Sending is a plain non-blocking ``sendto``: a UDP socket does not queue in user space (a
+    datagram the kernel cannot take is lost, as on the wire, and counted; SIP retransmits).
+    """
+
+    BATCH = 64
+    MAX_DATAGRAM = 65536
+    RECEIVE_BUFFER = 4 << 20
+    """Bytes asked for the socket's receive buffer (the kernel caps it at net.core.rmem_max):
+    a burst of calls waits there while the server works."""
+
+    def __init__(self, owner: SipTransport, sock: socket.socket,
+                 loop: asyncio.AbstractEventLoop) -> None:
         self.owner = owner
-        self.transport: asyncio.DatagramTransport | None = None
+        self.sock = sock
+        self._loop = loop
+        self._closed = False
         self._peers: dict[tuple[Any, ...], Peer] = {}
         """One Peer per source address: the messages of a call (and their transactions, which
         linger 32 s) share it."""
+        loop.add_reader(sock.fileno(), self._readable)
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # (CPython's selector datagram transport is not registered as a DatagramTransport)
-        self.transport = cast(asyncio.DatagramTransport, transport)
+    @classmethod
+    def bind(cls, owner: SipTransport, host: str, port: int,
+             loop: asyncio.AbstractEventLoop) -> _Udp:
+        family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)[0]
+        sock = socket.socket(family, socket.SOCK_DGRAM)
+        try:
+            sock.setblocking(False)
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, cls.RECEIVE_BUFFER)
+            sock.bind(address)
+        except BaseException:
+            sock.close()
+            raise
+        return cls(owner, sock, loop)
+
+    @property
+    def address(self) -> tuple[str, int]:
+        host, port = self.sock.getsockname()[:2]
+        return host, port
+
+    def _readable(self) -> None:
+        recvfrom = self.sock.recvfrom
+        for _ in range(self.BATCH):
+            try:
+                data, addr = recvfrom(self.MAX_DATAGRAM)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:  # an ICMP error for an earlier datagram we sent
+                log.debug("UDP error: %s", exc)
+                continue
+            try:
+                self.datagram_received(data, addr)
+            except Exception:
+                log.exception("error handling a datagram from %s", addr)
 
     def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
         owner = self.owner
@@ -137,8 +188,23 @@ class _Udp(asyncio.DatagramProtocol):
             return
         owner.deliver(message, peer)
 
-    def error_received(self, exc: Exception) -> None:
-        log.debug("UDP error: %s", exc)
+    def sendto(self, data: bytes, addr: tuple[str, int]) -> bool:
+        """Send one datagram; False when it could not be (closed, or refused by the kernel)."""
+        if self._closed:
+            return False
+        try:
+            self.sock.sendto(data, addr)
+        except OSError as exc:  # a full socket buffer, or an ICMP error reported here
+            log.debug("UDP send to %s failed: %s", addr, exc)
+            return False
+        return True
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._loop.remove_reader(self.sock.fileno())
+        self.sock.close()
 
 
 class _Stream(asyncio.Protocol):
@@ -238,11 +304,9 @@ class SipTransport:
     async def listen_udp(self, host: str = "127.0.0.1", port: int = 5060) -> tuple[str, int]:
         """Listen on UDP; returns the bound address (port 0 picks a free port)."""
         self._loop = asyncio.get_running_loop()
-        transport, protocol = await self._loop.create_datagram_endpoint(
-            lambda: _Udp(self), local_addr=(host, port))
-        self.udp = protocol
-        self._servers.append(transport)
-        self.addresses["udp"] = transport.get_extra_info("sockname")[:2]
+        self.udp = _Udp.bind(self, host, port, self._loop)
+        self._servers.append(self.udp)
+        self.addresses["udp"] = self.udp.address
         return self.addresses["udp"]
 
     async def listen_udp_and_tcp(self, host: str = "127.0.0.1", port: int = 5060,
@@ -358,9 +422,7 @@ class SipTransport:
         ok = False
         if peer.transport == "udp":
             udp = peer.conn if isinstance(peer.conn, _Udp) else self.udp
-            if udp is not None and udp.transport is not None:
-                udp.transport.sendto(data, (peer.host, peer.port))
-                ok = True
+            ok = udp is not None and udp.sendto(data, (peer.host, peer.port))
         elif peer.conn is not None:
             ok = peer.conn.send(data)
         if ok:
