@@ -30,6 +30,11 @@ from .uri import URI, NameAddress
 
 __all__ = ["REASON_PHRASES", "Message", "Request", "Response", "make_response"]
 
+#: Headers whose elements are tokens or option tags (no quoted strings, no URIs): adjacent
+#: values are written comma-separated on one line (RFC 3261 §7.3.1 makes the forms equal).
+_JOINED = frozenset(("Allow", "Supported", "Require", "Proxy-Require", "Unsupported",
+                     "Accept-Encoding", "Accept-Language", "Allow-Events"))
+
 #: Default reason phrases (RFC 3261 §21 and common extensions).
 REASON_PHRASES: dict[int, str] = {
     100: "Trying", 180: "Ringing", 181: "Call Is Being Forwarded", 182: "Queued",
@@ -122,9 +127,20 @@ class Message:
         raise NotImplementedError
 
     def serialize(self) -> bytes:
-        """The message as bytes: start line, headers, a computed Content-Length, body."""
+        """The message as bytes: start line, headers, a computed Content-Length, body.
+
+        Adjacent elements of a list of tokens or option tags (``Allow``, ``Supported`` ...,
+        see ``_JOINED``) go out on one line, as phones send them; every other field keeps a
+        line per value (Via, Route and Record-Route above all, which many peers expect so).
+        """
         lines = [self.start_line()]
-        lines += [f"{name}: {value}" for name, value in self.headers._entries]
+        previous = ""
+        for name, value in self.headers._entries:
+            if name == previous and name in _JOINED:
+                lines[-1] += ", " + value
+            else:
+                lines.append(f"{name}: {value}")
+                previous = name
         lines.append(f"Content-Length: {len(self.body)}\r\n\r\n")
         return "\r\n".join(lines).encode("utf-8") + self.body
 

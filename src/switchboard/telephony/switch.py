@@ -183,7 +183,7 @@ class Switch:
         if method == "REGISTER":
             self._register(stx)
         elif method == "OPTIONS":
-            stx.respond(200, headers=(("Allow", ", ".join(self.ua.allow)),
+            stx.respond(200, headers=(("Allow", self.ua.allow_header),
                                       ("Accept", "application/sdp"),
                                       ("Supported", "replaces, timer")))
         elif method == "INVITE" and request.to.tag is None:
@@ -321,7 +321,9 @@ class Switch:
         if route.kind == "echo":
             self.answer(leg)
             port.mode = "echo"
-            port.play_tone(1000.0, 0.5)
+            # The tone starts when the caller's ACK confirms the call, so that a phone still
+            # setting up its media does not miss its start (audio received before is echoed).
+            stx.on_ack = lambda ack: None if leg.ended else port.play_tone(1000.0, 0.5)
         elif route.kind == "queue" and self.port is not None and self.port.center is not None \
                 and route.target in self.port.center.queues:
             self.answer(leg)
@@ -400,7 +402,7 @@ class Switch:
         contact = self.ua.contact_uri("switchboard", stx.peer.transport)
         response = stx.respond(200, body=sdp, content_type="application/sdp",
                                headers=(("Contact", f"<{contact}>"),
-                                        ("Allow", ", ".join(self.ua.allow)),
+                                        ("Allow", self.ua.allow_header),
                                         *leg.timer_headers))
         dialog = Dialog.from_uas(stx.request, response)
         leg.dialog = dialog
@@ -656,7 +658,7 @@ class Switch:
         elif method == "NOTIFY":
             stx.respond(200)
         else:
-            stx.respond(405, headers=(("Allow", ", ".join(self.ua.allow)),))
+            stx.respond(405, headers=(("Allow", self.ua.allow_header),))
 
     def _dtmf(self, leg: Leg, digit: str) -> None:
         leg.digits += digit

@@ -172,6 +172,8 @@ class UserAgent:
         self.transport = transport
         self.timers = timers
         self.allow = allow
+        self.allow_header = ", ".join(allow)
+        """The ``Allow`` value we send."""
         self.server: dict[TransactionKey, ServerTx] = {}
         self.client: dict[TransactionKey, ClientTx] = {}
         self.wheel: TimerWheel[ServerTx | ClientTx | _Unacked | _WaitKey] = TimerWheel(0.02)
@@ -276,7 +278,7 @@ class UserAgent:
             self._cancel(stx, key)
             return
         if method not in self.allow:
-            stx.respond(405, headers=(("Allow", ", ".join(self.allow)),))
+            stx.respond(405, headers=(("Allow", self.allow_header),))
             return
         try:
             self.on_request(stx)
