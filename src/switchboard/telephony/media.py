@@ -25,7 +25,6 @@ import asyncio
 import functools
 import logging
 import resource
-import secrets
 from collections import deque
 from collections.abc import Callable
 from typing import Any, cast
@@ -37,6 +36,7 @@ from switchboard.rtp.dtmf import DtmfReceiver
 from switchboard.rtp.errors import RtpError
 from switchboard.rtp.g711 import alaw_encode, ulaw_encode
 from switchboard.rtp.packet import RtpPacket, is_rtcp, serialize_rtp
+from switchboard.telephony.entropy import entropy
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ class MediaPort(asyncio.DatagramProtocol):
         self.partner: MediaPort | None = None
         self.payload_type = 0
         self.te_payload_type: int | None = 101
-        bits = secrets.randbits(80)
+        bits = entropy.bits(80)
         self.ssrc = bits & 0xFFFF_FFFF
         self.seq = (bits >> 32) & 0xFFFF
         self.timestamp = bits >> 48

@@ -30,8 +30,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import os
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -51,6 +49,7 @@ from switchboard.sip.transaction import (
     server_key,
     waiting,
 )
+from switchboard.telephony.entropy import entropy
 from switchboard.telephony.transport import Peer, SipTransport
 
 log = logging.getLogger(__name__)
@@ -58,39 +57,14 @@ log = logging.getLogger(__name__)
 _tags = itertools.count(1)
 
 
-class _Random:
-    """Random hex from the OS's CSPRNG, drawn 4 KiB at a time rather than a system call per tag."""
-
-    __slots__ = ("_buffer", "_pos")
-
-    def __init__(self) -> None:
-        self._buffer = b""
-        self._pos = 0
-
-    def reset(self) -> None:
-        """Forget the buffered bytes (a forked child must not reuse its parent's)."""
-        self._buffer, self._pos = b"", 0
-
-    def hex(self, size: int) -> str:
-        if self._pos + size > len(self._buffer):
-            self._buffer, self._pos = secrets.token_bytes(4096), 0
-        chunk = self._buffer[self._pos : self._pos + size]
-        self._pos += size
-        return chunk.hex()
-
-
-_random = _Random()
-os.register_at_fork(after_in_child=_random.reset)
-
-
 def new_tag() -> str:
     """A fresh From/To tag: 32 random bits (RFC 3261 §19.3) and a counter."""
-    return f"{_random.hex(4)}{next(_tags):x}"
+    return f"{entropy.hex(4)}{next(_tags):x}"
 
 
 def new_branch() -> str:
     """A fresh RFC 3261 branch (magic cookie first)."""
-    return "z9hG4bK" + _random.hex(8)
+    return "z9hG4bK" + entropy.hex(8)
 
 
 @dataclass(eq=False)
