@@ -13,6 +13,7 @@ import re
 import socket
 from pathlib import Path
 
+from switchboard.sip.timers import TimerConfig
 from switchboard.telephony.directory import demo_directory
 from switchboard.telephony.guard import SourceGuard
 from switchboard.telephony.server import Server, ServerSettings, start
@@ -138,3 +139,40 @@ def test_echo_call_answers_from_the_pool_and_plays_its_tone_after_the_ack(
         assert call["parked"] is True
     assert first["sockets_opened"] == 1
     assert second["sockets_opened"] == 1  # the first call's port, from the pool
+
+
+async def unacknowledged(data: Path) -> tuple[list[bytes], int, bool]:
+    server = await started(data)
+    server.ua.timers = TimerConfig(t1=0.02, t2=0.08)  # 64*T1 = 1.28 s without an ACK
+    sock, rtp = client_socket(), client_socket()
+    port = server.transport.addresses["udp"][1]
+    client = sock.getsockname()[1]
+    try:
+        sock.sendto(request("INVITE", port, client, 7, 1,
+                            body=SDP.format(rtp=rtp.getsockname()[1])), ("127.0.0.1", port))
+        leg = None  # the caller's leg, once answered
+        got: list[bytes] = []
+        loop = asyncio.get_running_loop()
+        while not got or not got[-1].startswith(b"BYE "):  # 200, its repeats, then a BYE
+            got.append(await asyncio.wait_for(loop.sock_recv(sock, 65536), 5))
+            if leg is None:
+                legs = list(server.switch.legs.values())
+                leg = legs[0] if legs else None
+        assert leg is not None
+        return got, server.switch.stats.unacknowledged, leg.port.parked
+    finally:
+        sock.close()
+        rtp.close()
+        await server.close()
+
+
+def test_a_2xx_never_acknowledged_ends_the_call_with_bye(tmp_path: Path) -> None:
+    """RFC 3261 §13.3.1.4: after 64*T1 of 2xx retransmissions without an ACK, BYE."""
+    got, counted, parked = asyncio.run(unacknowledged(tmp_path))
+    oks = [m for m in got if m.startswith(b"SIP/2.0 200 ")]
+    assert len(oks) >= 5  # T1 doubling to T2 over 1.28 s: retransmitted, then given up
+    bye = got[-1]
+    assert b"\r\nReason: SIP;cause=408;" in bye
+    assert b"Call-ID: echo7@probe\r\n" in bye
+    assert counted == 1
+    assert parked is True  # the media port went back to the pool

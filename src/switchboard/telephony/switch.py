@@ -71,6 +71,9 @@ from switchboard.telephony.ua import ClientTx, ServerTx, UserAgent, new_tag
 
 log = logging.getLogger(__name__)
 
+#: The Reason header (RFC 3326) of the BYE that ends a call whose 2xx got no ACK.
+NO_ACK_REASON = 'SIP;cause=408;text="ACK timeout"'
+
 #: How many ended dialogs are remembered, to answer Replaces naming one 603 (RFC 3891 §3).
 ENDED_DIALOGS_KEPT = 1024
 
@@ -124,6 +127,8 @@ class SwitchStats:
     failed: int = 0
     transfers: int = 0
     sessions_expired: int = 0
+    unacknowledged: int = 0
+    """Calls ended because our 2xx got no ACK (RFC 3261 §13.3.1.4)."""
 
 
 class Switch:
@@ -409,7 +414,24 @@ class Switch:
         leg.answer_sdp = sdp
         self.legs[dialog.dialog_id] = leg
         self.stats.answered += 1
+        stx.on_no_ack = lambda: self._no_ack(leg)
         self.timers.start(leg)
+
+    def _no_ack(self, leg: Leg) -> None:
+        """RFC 3261 §13.3.1.4: a 2xx unacknowledged for 64*T1 confirms the dialog, but the
+        session SHOULD end with a BYE: to the caller, and to its partner, if any."""
+        if leg.ended:
+            return
+        self.stats.unacknowledged += 1
+        log.warning("no ACK for our 200 on %s: BYE", leg.dialog.call_id if leg.dialog else "?")
+        leg.end_reason = "no ACK"
+        partner = leg.partner
+        self.bye(leg, reason=NO_ACK_REASON)
+        if partner is not None and not partner.ended:
+            partner.end_reason = leg.end_reason
+            self.bye(partner, reason=NO_ACK_REASON)
+        if self.port is not None:
+            self.port.leg_ended(leg)
 
     def _cancel_a(self, leg: Leg) -> None:
         if leg.invite is not None and not leg.invite.final:

@@ -82,6 +82,8 @@ class ServerTx:
     """Whether this transaction counts against its source's cap (until its final response)."""
     on_ack: Callable[[Request], None] | None = None
     on_cancel: Callable[[], None] | None = None
+    on_no_ack: Callable[[], None] | None = None
+    """Our 2xx went unacknowledged for 64*T1: the session should end (RFC 3261 §13.3.1.4)."""
 
     def respond(self, status_code: int, reason: str | None = None, *, body: bytes = b"",
                 content_type: str | None = None,
@@ -345,6 +347,8 @@ class UserAgent:
         if now - entry.started >= 64 * self.timers.t1:
             self._forget_2xx(entry)
             log.info("no ACK for 2xx to %s", entry.key[0])
+            if entry.stx.on_no_ack is not None:
+                entry.stx.on_no_ack()
             return
         self.transport.send_bytes(entry.data, entry.stx.peer)
         entry.interval = min(2 * entry.interval, self.timers.t2)
