@@ -23,10 +23,11 @@ test: $(STAMP)
 	$(BIN)/pytest
 	$(MAKE) test-compiled
 
-## The core, the simulator and the SIP stack compiled with mypyc (setup.py): build/compiled,
-## put on PYTHONPATH.
+## The core, the simulator, the SIP stack, the user agent and the switch compiled with mypyc
+## (setup.py): build/compiled, put on PYTHONPATH.
 COMPILED := build/compiled
-$(COMPILED)/.built: $(STAMP) setup.py $(wildcard src/switchboard/core/*.py src/switchboard/sim/*.py src/switchboard/sip/*.py)
+$(COMPILED)/.built: $(STAMP) setup.py $(wildcard src/switchboard/core/*.py src/switchboard/sim/*.py src/switchboard/sip/*.py) \
+		src/switchboard/telephony/ua.py src/switchboard/telephony/switch.py
 	rm -rf build/wheel $(COMPILED)
 	SWITCHBOARD_MYPYC=1 $(BIN)/pip wheel --quiet --no-build-isolation --no-deps -w build/wheel .
 	$(BIN)/python -m zipfile -e build/wheel/switchboard-*.whl $(COMPILED)

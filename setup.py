@@ -45,9 +45,13 @@ COMPILED = [
     "src/switchboard/sip/transaction.py",
     "src/switchboard/sip/uri.py",
     "src/switchboard/sip/values.py",
+    "src/switchboard/telephony/switch.py",
+    "src/switchboard/telephony/ua.py",
 ]
-"""Modules compiled with SWITCHBOARD_MYPYC=1: the core, the simulator's engine and the sans-I/O
-SIP stack (every module of ``switchboard.sip``: parser, transactions, dialogs, SDP, auth)."""
+"""Modules compiled with SWITCHBOARD_MYPYC=1: the core, the simulator's engine, the sans-I/O
+SIP stack (every module of ``switchboard.sip``: parser, transactions, dialogs, SDP, auth) and
+the two telephony modules every SIP message goes through (the user agent and the switch; the
+transports and media ports subclass asyncio's protocols, which mypyc cannot compile)."""
 
 
 def ext_modules() -> list[object]:

@@ -9,6 +9,7 @@ the 200.
 from __future__ import annotations
 
 import asyncio
+import gc
 import re
 import socket
 from pathlib import Path
@@ -176,3 +177,21 @@ def test_a_2xx_never_acknowledged_ends_the_call_with_bye(tmp_path: Path) -> None
     assert b"Call-ID: echo7@probe\r\n" in bye
     assert counted == 1
     assert parked is True  # the media port went back to the pool
+
+
+def test_an_echo_call_leaves_no_reference_cycle(tmp_path: Path) -> None:
+    """A call's messages, transactions, leg and dialog are freed by reference counting when it
+    ends: state left to the garbage collector made its collections long enough, under load,
+    for SIPp to retransmit and give up (RFC 3261 timers are in hundreds of milliseconds)."""
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        calls = asyncio.run(echo_calls(tmp_path))
+        gc.collect()
+        kinds = {type(o).__name__ for o in gc.garbage}
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert len(calls) == 2
+    assert not kinds & {"Leg", "ServerTx", "Dialog", "Request", "Response", "MediaPort",
+                        "InviteServerTransaction", "NonInviteServerTransaction"}

@@ -53,7 +53,11 @@ class TimerWheel(Generic[H]):
 
     :meth:`schedule` returns the bucket's slot when the bucket is new: the adapter then arms
     one timer at ``slot * tick`` and calls :meth:`due` with the slot when it fires.
-    Rescheduling an item moves it (the old bucket forgets it lazily); :meth:`cancel` drops it.
+    Rescheduling an item moves it and :meth:`cancel` drops it, both at once: a bucket is an
+    insertion-ordered dict, so that a cancelled item (a 2xx retransmission stopped by its ACK,
+    holding the whole call's messages) is released now rather than when its bucket comes due;
+    released at once, that state is freed by reference counting, and never reaches the garbage
+    collector's older generations.
     """
 
     __slots__ = ("_buckets", "_slot", "tick")
@@ -63,7 +67,7 @@ class TimerWheel(Generic[H]):
             raise ValueError(f"tick must be positive, got {tick}")
         #: The resolution, in seconds.
         self.tick = tick
-        self._buckets: dict[int, list[H]] = {}
+        self._buckets: dict[int, dict[H, None]] = {}
         self._slot: dict[H, int] = {}
 
     def __len__(self) -> int:
@@ -76,29 +80,39 @@ class TimerWheel(Generic[H]):
     def schedule(self, item: H, deadline: float) -> int | None:
         """File ``item`` to fire at ``deadline``; the slot to arm when its bucket is new."""
         slot = math.ceil(deadline / self.tick)
-        if self._slot.get(item) == slot:
+        old = self._slot.get(item)
+        if old == slot:
             return None
+        if old is not None:
+            self._unfile(item, old)
         self._slot[item] = slot
         bucket = self._buckets.get(slot)
         if bucket is None:
-            self._buckets[slot] = [item]
+            self._buckets[slot] = {item: None}
             return slot
-        bucket.append(item)
+        bucket[item] = None
         return None
+
+    def _unfile(self, item: H, slot: int) -> None:
+        bucket = self._buckets.get(slot)
+        if bucket is not None:
+            bucket.pop(item, None)  # an emptied bucket stays until its timer fires
 
     def cancel(self, item: H) -> None:
         """Forget ``item`` (absent items are ignored)."""
-        self._slot.pop(item, None)
+        slot = self._slot.pop(item, None)
+        if slot is not None:
+            self._unfile(item, slot)
 
     def due(self, slot: int) -> list[H]:
         """Empty bucket ``slot``: the items still filed there, in the order they were filed."""
-        out: list[H] = []
+        bucket = self._buckets.pop(slot, None)
+        if not bucket:
+            return []
         current = self._slot
-        for item in self._buckets.pop(slot, ()):
-            if current.get(item) == slot:
-                del current[item]
-                out.append(item)
-        return out
+        for item in bucket:
+            del current[item]
+        return list(bucket)
 
     def clear(self) -> list[int]:
         """Forget every item; returns the slots that had buckets (to disarm their timers)."""

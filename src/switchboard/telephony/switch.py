@@ -752,6 +752,11 @@ class Switch:
         leg.ended = True
         self.timers.stop(leg)
         leg.port.close()
+        stx = leg.invite
+        if stx is not None:
+            # Its callbacks hold the leg, which holds it: without them the call's state is
+            # freed at once by reference counting, not later by the garbage collector.
+            stx.on_ack = stx.on_cancel = stx.on_no_ack = None
         if leg.dialog is not None:
             ident = leg.dialog.dialog_id
             if self.legs.pop(ident, None) is not None:
