@@ -215,12 +215,11 @@ async def run_demo(options: DemoOptions, console: Console) -> None:
         directory_from_store(engine, tenant, directory)
         from_store = (engine, tenant)
         console.print(f"configuration loaded from {options.config}: {summary}")
-    server: Server = await start(ServerSettings(host=options.host, sip_port=options.sip_port,
-                                                tls_port=options.tls_port,
-                                                ws_port=options.ws_port, data=data),
-                                 directory)
+    settings = ServerSettings(host=options.host, sip_port=options.sip_port,
+                              tls_port=options.tls_port, ws_port=options.ws_port, data=data)
     if options.session_min_se is not None:
-        server.switch.session_min_se = options.session_min_se
+        settings.session_min_se = options.session_min_se
+    server: Server = await start(settings, directory)
     log = DurableEventLog(engine, tenant=tenant)
     notes: list[str] = []
     if options.config is None:

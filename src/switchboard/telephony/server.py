@@ -50,6 +50,8 @@ class ServerSettings:
     ws_port: int | None = None
     data: Path = field(default_factory=lambda: Path("data"))
     guard: SourceGuard | None = None
+    session_min_se: int = 90
+    """The smallest Session-Expires accepted (RFC 4028 Min-SE)."""
 
 
 @dataclass(slots=True)
@@ -79,7 +81,7 @@ async def start(settings: ServerSettings, directory: Directory) -> Server:
         await transport.listen_ws(settings.host, settings.ws_port)
     ua = UserAgent(transport)
     media = MediaEngine(settings.host)
-    switch = Switch(ua, media, directory)
+    switch = Switch(ua, media, directory, session_min_se=settings.session_min_se)
     return Server(transport, ua, media, switch)
 
 
