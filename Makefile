@@ -27,7 +27,8 @@ test: $(STAMP)
 ## (setup.py): build/compiled, put on PYTHONPATH.
 COMPILED := build/compiled
 $(COMPILED)/.built: $(STAMP) setup.py $(wildcard src/switchboard/core/*.py src/switchboard/sim/*.py src/switchboard/sip/*.py) \
-		src/switchboard/telephony/ua.py src/switchboard/telephony/switch.py
+		$(wildcard src/switchboard/telephony/ua.py src/switchboard/telephony/switch.py \
+		  src/switchboard/telephony/guard.py src/switchboard/telephony/entropy.py)
 	rm -rf build/wheel $(COMPILED)
 	SWITCHBOARD_MYPYC=1 $(BIN)/pip wheel --quiet --no-build-isolation --no-deps -w build/wheel .
 	$(BIN)/python -m zipfile -e build/wheel/switchboard-*.whl $(COMPILED)

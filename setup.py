@@ -45,13 +45,16 @@ COMPILED = [
     "src/switchboard/sip/transaction.py",
     "src/switchboard/sip/uri.py",
     "src/switchboard/sip/values.py",
+    "src/switchboard/telephony/entropy.py",
+    "src/switchboard/telephony/guard.py",
     "src/switchboard/telephony/switch.py",
     "src/switchboard/telephony/ua.py",
 ]
 """Modules compiled with SWITCHBOARD_MYPYC=1: the core, the simulator's engine, the sans-I/O
 SIP stack (every module of ``switchboard.sip``: parser, transactions, dialogs, SDP, auth) and
-the two telephony modules every SIP message goes through (the user agent and the switch; the
-transports and media ports subclass asyncio's protocols, which mypyc cannot compile)."""
+the telephony modules every SIP message goes through (the user agent, the switch, the source
+guard, the random source; the transports and media ports stay interpreted: they subclass
+asyncio's protocols, and a test subclasses the transport)."""
 
 
 def ext_modules() -> list[object]:

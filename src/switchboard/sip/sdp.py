@@ -133,6 +133,10 @@ class Direction(enum.Enum):
         return Direction.from_flags(sends=self.sends, receives=False)
 
 
+_DIRECTIONS: dict[str, Direction] = {direction.value: direction for direction in Direction}
+"""Direction by attribute name (a lookup, not an exception for every other attribute)."""
+
+
 @dataclass(slots=True)
 class MediaDescription:
     """One ``m=`` section (RFC 4566 §5.14) with its c=, b=, i= and a= lines."""
@@ -190,10 +194,9 @@ class MediaDescription:
     def direction(self, default: Direction = Direction.SENDRECV) -> Direction:
         """The direction attribute of this stream (``default`` when it has none)."""
         for name, _ in self.attributes:
-            try:
-                return Direction(name)
-            except ValueError:
-                continue
+            direction = _DIRECTIONS.get(name)
+            if direction is not None:
+                return direction
         return default
 
     def ptime(self) -> int | None:
@@ -237,10 +240,9 @@ class SessionDescription:
     def direction(self) -> Direction:
         """The session-level direction (sendrecv when absent)."""
         for name, _ in self.attributes:
-            try:
-                return Direction(name)
-            except ValueError:
-                continue
+            direction = _DIRECTIONS.get(name)
+            if direction is not None:
+                return direction
         return Direction.SENDRECV
 
     def connection_for(self, media: MediaDescription) -> Connection | None:

@@ -201,12 +201,5 @@ class SessionTimers:
         call_id = leg.dialog.call_id if leg.dialog is not None else "?"
         log.warning("session expired on %s: %s; BYE to both legs", call_id, reason)
         switch.stats.sessions_expired += 1
-        leg.end_reason = f"session timer: {reason}"
         self.stop(leg)
-        partner = leg.partner
-        switch.bye(leg, reason=EXPIRED_REASON)
-        if partner is not None and not partner.ended:
-            partner.end_reason = leg.end_reason
-            switch.bye(partner, reason=EXPIRED_REASON)
-        if switch.port is not None:
-            switch.port.leg_ended(leg)
+        switch.hang_up_call(leg, reason=EXPIRED_REASON, why=f"session timer: {reason}")

@@ -424,12 +424,17 @@ class Switch:
             return
         self.stats.unacknowledged += 1
         log.warning("no ACK for our 200 on %s: BYE", leg.dialog.call_id if leg.dialog else "?")
-        leg.end_reason = "no ACK"
+        self.hang_up_call(leg, reason=NO_ACK_REASON, why="no ACK")
+
+    def hang_up_call(self, leg: Leg, *, reason: str, why: str) -> None:
+        """End a call from our side: BYE with a ``Reason`` header to ``leg`` and its partner,
+        ``why`` kept in their ``end_reason``, the contact center told."""
+        leg.end_reason = why
         partner = leg.partner
-        self.bye(leg, reason=NO_ACK_REASON)
+        self.bye(leg, reason=reason)
         if partner is not None and not partner.ended:
-            partner.end_reason = leg.end_reason
-            self.bye(partner, reason=NO_ACK_REASON)
+            partner.end_reason = why
+            self.bye(partner, reason=reason)
         if self.port is not None:
             self.port.leg_ended(leg)
 

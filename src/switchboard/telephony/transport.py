@@ -21,7 +21,7 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from switchboard.sip import ParseError, ParserLimits, Request, Response, StreamParser
 from switchboard.sip import parse_message as parse_sip
@@ -117,9 +117,9 @@ class _Udp:
     datagram the kernel cannot take is lost, as on the wire, and counted; SIP retransmits).
     """
 
-    BATCH = 64
-    MAX_DATAGRAM = 65536
-    RECEIVE_BUFFER = 4 << 20
+    BATCH: ClassVar[int] = 64
+    MAX_DATAGRAM: ClassVar[int] = 65536
+    RECEIVE_BUFFER: ClassVar[int] = 4 << 20
     """Bytes asked for the socket's receive buffer (the kernel caps it at net.core.rmem_max):
     a burst of calls waits there while the server works."""
 
