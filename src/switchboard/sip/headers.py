@@ -288,7 +288,8 @@ class Headers:
                  keys: list[str] | None = None) -> None:
         self._cache: dict[str, tuple[Any, ...]] = {}
         if keys is not None and entries is not None:
-            # Prepared by the parser: the entries and their lookup keys, taken as they are.
+            # Prepared (by the parser, by copy()): the entries and their lookup keys, taken
+            # as they are, in step.
             self._entries: list[tuple[str, str]] = entries
             self._keys: list[str] = keys
             return
@@ -296,11 +297,6 @@ class Headers:
         self._keys = []
         for name, value in entries or ():
             self.add(name, value)
-
-    @classmethod
-    def _from_fields(cls, entries: list[tuple[str, str]], keys: list[str]) -> Headers:
-        """Headers from prepared entries and their keys (the parser builds both)."""
-        return cls(entries, keys)
 
     # raw access ------------------------------------------------------------------------
 
@@ -391,7 +387,7 @@ class Headers:
 
     def copy(self) -> Headers:
         """A shallow copy (entries are immutable strings)."""
-        return Headers._from_fields(list(self._entries), list(self._keys))
+        return Headers(list(self._entries), list(self._keys))
 
     # typed access ----------------------------------------------------------------------
 

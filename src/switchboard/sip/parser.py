@@ -134,7 +134,7 @@ def _parse_head(head: bytes, limits: ParserLimits) -> _Head:
         else:
             entries.append((canonical, value))
             keys.append(key)
-    headers = Headers._from_fields(entries, keys)
+    headers = Headers(entries, keys)
     content_length: int | None = None
     if len(lengths) > 1:
         raise ParseError(f"{len(lengths)} Content-Length header fields; exactly one is allowed")

@@ -26,7 +26,7 @@ import functools
 import logging
 import resource
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 import numpy as np
@@ -146,25 +146,23 @@ class MediaPort(asyncio.DatagramProtocol):
     def play_tone(self, frequency: float = 1000.0, seconds: float = 1.0,
                   level: float = 0.3) -> None:
         """Send a sine tone, paced in real time (20 ms frames), then go back to the mode."""
-        self.stop_playing()
-        self._tone = list(_tone_frames(frequency, seconds, level, self.payload_type == 8))
-        self.engine._play(self)
+        self._play_frames(_tone_frames(frequency, seconds, level, self.payload_type == 8))
 
     def play_ringback(self) -> None:
         """Loop the ringback tone (440 + 480 Hz, 2 s on, 4 s off) until stopped."""
-        self.stop_playing()
-        frames = list(_ringback_frames(self.payload_type == 8))
-        self._tone = list(frames)
-        self._loop = frames
-        self.engine._play(self)
+        self._play_frames(_ringback_frames(self.payload_type == 8), loop=True)
 
     def play_pcm(self, pcm: npt.NDArray[np.int16], *, loop: bool = False) -> None:
         """Send 8 kHz PCM in 20 ms frames at real-time pace (optionally looping)."""
-        self.stop_playing()
         encode = alaw_encode if self.payload_type == 8 else ulaw_encode
-        frames = [encode(pcm[i:i + FRAME]) for i in range(0, len(pcm) - FRAME + 1, FRAME)]
+        self._play_frames([encode(pcm[i:i + FRAME])
+                           for i in range(0, len(pcm) - FRAME + 1, FRAME)], loop=loop)
+
+    def _play_frames(self, frames: Sequence[bytes], *, loop: bool = False) -> None:
+        """Replace what is playing with ``frames``, sent from the engine's next clock tick."""
+        self.stop_playing()
         self._tone = list(frames)
-        self._loop = frames if loop else []
+        self._loop = list(frames) if loop else []
         self.engine._play(self)
 
     def stop_playing(self) -> None:
@@ -234,8 +232,8 @@ class MediaEngine:
 
         One loop timer for every port playing a tone or a loop, not one per port per frame:
         a port's first frame goes out on the next shared tick, within 20 ms (not at once: a
-        call that ends within its first milliseconds, as in a load test, sends no audio, and
-        its caller's unopened media port answers no ICMP error), the next ones 20 ms apart.
+        call that ends within its first milliseconds, as in a load test, sends no audio), the
+        next ones 20 ms apart.
         """
         if port in self._playing:
             return

@@ -161,7 +161,7 @@ class _Udp:
                 data, addr = recvfrom(self.MAX_DATAGRAM)
             except (BlockingIOError, InterruptedError):
                 return
-            except OSError as exc:  # an ICMP error for an earlier datagram we sent
+            except OSError as exc:  # an error the kernel queued on the socket: skip it
                 log.debug("UDP error: %s", exc)
                 continue
             try:
@@ -194,7 +194,7 @@ class _Udp:
             return False
         try:
             self.sock.sendto(data, addr)
-        except OSError as exc:  # a full socket buffer, or an ICMP error reported here
+        except OSError as exc:  # a full socket buffer, an unreachable address
             log.debug("UDP send to %s failed: %s", addr, exc)
             return False
         return True
