@@ -120,3 +120,18 @@ def test_tones_share_one_clock_and_stop() -> None:
     assert result["stopped"] == (True, False, False, False)
     assert result["clock_idle"] is True
     assert result["stamps"] == [0, 160, 320, 480, 640]
+
+
+def test_the_open_file_limit_is_raised_to_the_hard_limit() -> None:
+    import resource
+
+    from switchboard.telephony.media import raise_open_file_limit
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    now = raise_open_file_limit(most=soft + 1 if hard == resource.RLIM_INFINITY
+                                else max(soft, hard))
+    new_soft, new_hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    assert new_hard == hard
+    assert new_soft == now >= soft
+    if hard != resource.RLIM_INFINITY:
+        assert new_soft == hard

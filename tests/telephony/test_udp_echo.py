@@ -195,3 +195,49 @@ def test_an_echo_call_leaves_no_reference_cycle(tmp_path: Path) -> None:
     assert len(calls) == 2
     assert not kinds & {"Leg", "ServerTx", "Dialog", "Request", "Response", "MediaPort",
                         "InviteServerTransaction", "NonInviteServerTransaction"}
+
+
+async def first_call_answer(data: Path, media_host: str | None = None
+                            ) -> tuple[bytes | None, int]:
+    """Hand one INVITE to 9999 to the server's UDP reader and read what it answered before
+    returning to the loop; with ``media_host`` the media engine opens its sockets there.
+    Returns that answer (None if there was none yet) and the sockets opened."""
+    server = await started(data)
+    if media_host is not None:
+        server.media.host = media_host
+    sock, rtp = client_socket(), client_socket()
+    port = server.transport.addresses["udp"][1]
+    client = sock.getsockname()[1]
+    try:
+        assert server.media.parked == 0  # nothing in the pool: the port is a new socket
+        udp = server.transport.udp
+        assert udp is not None
+        udp.datagram_received(request("INVITE", port, client, 9, 1,
+                                      body=SDP.format(rtp=rtp.getsockname()[1])),
+                              ("127.0.0.1", client))
+        try:
+            answer: bytes | None = sock.recv(65536)  # no await: sent by the reader itself
+        except BlockingIOError:
+            answer = None
+        return answer, server.media.opened
+    finally:
+        sock.close()
+        rtp.close()
+        await server.close()
+
+
+def test_a_call_finding_the_pool_empty_is_answered_without_a_task(tmp_path: Path) -> None:
+    answer, opened = asyncio.run(first_call_answer(tmp_path))
+    assert answer is not None  # answered before the loop ran again: the socket opened at once
+    assert answer.startswith(b"SIP/2.0 200 ")
+    assert opened == 1
+
+
+def test_no_media_socket_is_a_503_that_says_so(tmp_path: Path) -> None:
+    """192.0.2.1 (TEST-NET-1, RFC 5737) is no address of this host: binding there fails."""
+    answer, opened = asyncio.run(first_call_answer(tmp_path, media_host="192.0.2.1"))
+    assert answer is not None
+    assert answer.startswith(b"SIP/2.0 503 ")
+    assert b"\r\nRetry-After: 5\r\n" in answer
+    assert re.search(rb'\r\nWarning: 399 - "no media port: [^"\r]+"\r\n', answer), answer
+    assert opened == 0

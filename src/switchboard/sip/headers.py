@@ -396,10 +396,11 @@ class Headers:
         cached = self._cache.get(key)
         if cached is not None:
             return cached
-        if key not in self._keys:
-            self._cache[key] = ()
-            return ()
-        raw = self._values(key)
+        return self._fill(spec, self._values(key) if key in self._keys else [])
+
+    def _fill(self, spec: HeaderSpec[T], raw: list[str]) -> tuple[T, ...]:
+        """Parse and cache the header's values, given its raw values (the parser's eager
+        pass collects those of several headers in one scan)."""
         if spec.single and len(raw) > 1:
             raise ParseError(
                 f"header field {spec.name} appears {len(raw)} times but may appear only once"
@@ -408,7 +409,7 @@ class Headers:
             raw = [v for v in raw if v.strip(" \t")]
         parse = spec.parse
         values = tuple([parse(v) for v in raw]) if raw else ()
-        self._cache[key] = values
+        self._cache[spec.key] = values
         return values
 
     def _seed(self, spec: HeaderSpec[T], values: tuple[T, ...]) -> None:

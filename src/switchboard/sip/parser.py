@@ -19,18 +19,23 @@ From is refused at the door.  Every other header is parsed lazily on typed acces
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from ._grammar import is_token, parse_uint, split_commas
 from .errors import ParseError
-from .headers import CSEQ, REGISTRY, Headers, name_info
+from .headers import _NAME_INFO, CSEQ, REGISTRY, Headers, HeaderSpec, name_info
 from .message import Request, Response
 from .uri import SipURI, parse_uri
 
 __all__ = ["DEFAULT_LIMITS", "ParserLimits", "StreamParser", "parse_message"]
 
 _VERSION_RE = re.compile(r"SIP/([0-9]+)\.([0-9]+)", re.IGNORECASE)
+#: Methods known to be tokens (any other is checked).
+_METHODS = frozenset(("INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "INFO", "UPDATE",
+                      "PRACK", "REFER", "NOTIFY", "SUBSCRIBE", "MESSAGE", "PUBLISH"))
 _MANDATORY = (("Via", "via"), ("From", "from"), ("To", "to"), ("Call-ID", "call-id"),
               ("CSeq", "cseq"))
 
@@ -93,6 +98,21 @@ def _unfold(lines: list[str], limits: ParserLimits) -> list[tuple[tuple[str, str
     return fields
 
 
+def _add_field(canonical: str, key: str, list_valued: bool, value: str,
+               entries: list[tuple[str, str]], keys: list[str], lengths: list[str]) -> None:
+    """File one header field: Content-Length aside, a list split into its elements."""
+    value = value.strip(" \t")
+    if key == "content-length":
+        lengths.append(value)
+    elif list_valued and "," in value:
+        for element in split_commas(value):
+            entries.append((canonical, element))
+            keys.append(key)
+    else:
+        entries.append((canonical, value))
+        keys.append(key)
+
+
 def _parse_head(head: bytes, limits: ParserLimits) -> _Head:
     """Parse the start line and header fields (``head`` excludes the final CRLF CRLF)."""
     try:
@@ -106,34 +126,25 @@ def _parse_head(head: bytes, limits: ParserLimits) -> _Head:
     start_line = lines[0]
     if start_line[:1] in (" ", "\t"):
         raise ParseError("start line begins with whitespace")
-    if "\r\n " in text or "\r\n\t" in text:
-        fields = _unfold(lines, limits)
-    else:
-        # No folding (nearly every message): one field per line.
-        if len(lines) - 1 > limits.max_headers:
-            fields = _unfold(lines, limits)  # finds the first bad line, or the excess
-        else:
-            fields = []
-            for line in lines[1:]:
-                name, colon, value = line.partition(":")
-                info = name_info(name.rstrip(" \t")) if colon else None
-                if info is None:
-                    raise ParseError(f"malformed header line {line!r}")
-                fields.append((info, value))
     entries: list[tuple[str, str]] = []
     keys: list[str] = []
     lengths: list[str] = []
-    for (canonical, key, list_valued), value in fields:
-        value = value.strip(" \t")
-        if key == "content-length":
-            lengths.append(value)
-        elif list_valued and "," in value:
-            for element in split_commas(value):
-                entries.append((canonical, element))
-                keys.append(key)
-        else:
-            entries.append((canonical, value))
-            keys.append(key)
+    if "\r\n " in text or "\r\n\t" in text or len(lines) - 1 > limits.max_headers:
+        # Folded lines to join (or too many lines: _unfold finds the first bad one, or the
+        # excess).
+        for (canonical, key, list_valued), value in _unfold(lines, limits):
+            _add_field(canonical, key, list_valued, value, entries, keys, lengths)
+    else:
+        # No folding (nearly every message): one field per line, in one pass.
+        memo = _NAME_INFO
+        for line in lines[1:]:
+            name, colon, value = line.partition(":")
+            info = memo.get(name) if colon else None
+            if info is None:
+                info = name_info(name.rstrip(" \t")) if colon else None
+                if info is None:
+                    raise ParseError(f"malformed header line {line!r}")
+            _add_field(*info, value, entries, keys, lengths)
     headers = Headers(entries, keys)
     content_length: int | None = None
     if len(lengths) > 1:
@@ -157,7 +168,8 @@ def _build(head: _Head, body: bytes, limits: ParserLimits) -> Request | Response
     line = head.start_line
     first, _, rest = line.partition(" ")
     message: Request | Response
-    if first == "SIP/2.0" or _VERSION_RE.fullmatch(first) is not None:
+    if first == "SIP/2.0" or (first[:4].upper() == "SIP/"
+                              and _VERSION_RE.fullmatch(first) is not None):
         # Status-Line = SIP-Version SP Status-Code SP Reason-Phrase CRLF
         _check_version(first)
         code_text, sp, reason = rest.partition(" ")
@@ -187,7 +199,7 @@ def _build(head: _Head, body: bytes, limits: ParserLimits) -> Request | Response
                 "(whitespace in the Request-URI?)"
             )
         method, uri_text, version = parts
-        if not is_token(method):
+        if method not in _METHODS and not is_token(method):
             raise ParseError(f"method {method!r} is not a token")
         _check_version(version)
         if uri_text.startswith("<"):
@@ -201,16 +213,28 @@ def _build(head: _Head, body: bytes, limits: ParserLimits) -> Request | Response
     return message
 
 
+@functools.lru_cache(maxsize=8)
+def _eager_specs(eager: tuple[str, ...]) -> tuple[tuple[str, HeaderSpec[Any]], ...]:
+    """The registered headers among ``eager``, in order, with their specs."""
+    return tuple((key, REGISTRY[key]) for key in eager if key in REGISTRY)
+
+
 def _validate(message: Request | Response, limits: ParserLimits) -> None:
     headers = message.headers
-    present = headers._keys
-    missing = [name for name, key in _MANDATORY if key not in present]
+    keys = headers._keys
+    entries = headers._entries
+    eager = _eager_specs(limits.eager)
+    # One pass over the fields collects the raw values of every eagerly parsed header.
+    raw: dict[str, list[str]] = {key: [] for key, _ in eager}
+    for i, key in enumerate(keys):
+        values = raw.get(key)
+        if values is not None:
+            values.append(entries[i][1])
+    missing = [name for name, key in _MANDATORY if not raw.get(key) and key not in keys]
     if missing:
         raise ParseError(f"missing mandatory header fields: {', '.join(missing)}")
-    for key in limits.eager:
-        spec = REGISTRY.get(key)
-        if spec is not None:
-            headers.parsed_one(spec)
+    for key, spec in eager:
+        headers._fill(spec, raw[key])
     if isinstance(message, Request):
         cseq = headers.require(CSEQ)
         if cseq.method != message.method:

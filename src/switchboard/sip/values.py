@@ -147,7 +147,13 @@ class Via:
         )
 
 
-def _check_via_params(s: Scanner, params: Params) -> None:
+def _via_error(text: str, message: str) -> ParseError:
+    return Scanner(text, "Via").error(message)
+
+
+def _check_via_params(text: str, params: Params) -> None:
+    """ParseError (naming the Via ``text``) for a ttl, rport, received, maddr or branch
+    parameter that its grammar refuses."""
     for name, value in params:
         lname = name.lower()
         if lname == "ttl":
@@ -157,17 +163,17 @@ def _check_via_params(s: Scanner, params: Params) -> None:
                 parse_uint(value, 65535, "Via rport")
         elif lname == "received":
             if value is None:
-                raise s.error("received parameter without a value")
+                raise _via_error(text, "received parameter without a value")
             try:
                 ipaddress.ip_address(value.strip("[]"))
             except ValueError:
-                raise s.error(f"received={value!r} is not an IP address") from None
+                raise _via_error(text, f"received={value!r} is not an IP address") from None
         elif lname == "maddr":
             if value is None:
-                raise s.error("maddr parameter without a value")
+                raise _via_error(text, "maddr parameter without a value")
             check_host(value)
         elif lname == "branch" and (value is None or not is_token(value)):
-            raise s.error("branch parameter must be a token")
+            raise _via_error(text, "branch parameter must be a token")
 
 
 def parse_via(text: str) -> Via:
@@ -184,7 +190,7 @@ def parse_via(text: str) -> Via:
     params = plain_params(text[semi:]) if head is not None else None
     if head is None or params is None:
         return _parse_via(text)
-    _check_via_params(Scanner(text, "Via"), params)
+    _check_via_params(text, params)
     return Via(head.transport, head.host, head.port, params, head.protocol, head.version)
 
 
@@ -231,7 +237,7 @@ def _parse_via(text: str) -> Via:
     s.skip_ws()
     if not s.at_end():
         raise s.error(f"unexpected {s.text[s.pos:]!r}")
-    _check_via_params(s, params)
+    _check_via_params(text, params)
     return Via(transport, host, port, params, protocol, version)
 
 
@@ -357,7 +363,9 @@ def parse_contact(text: str) -> NameAddress | ContactWildcard:
     return _parse_address(text, "Contact")
 
 
+@functools.lru_cache(maxsize=4096)
 def _parse_address(text: str, what: str) -> NameAddress:
+    """Memoized: a dialog's From and To recur in each of its requests (values are frozen)."""
     return parse_name_addr(text, what)
 
 

@@ -16,7 +16,13 @@ rest of an echo call's signalling, so a released port is parked (bound and read,
 dropped) and handed to a later call once it has been quiet for ``quarantine`` seconds, with a
 fresh SSRC, sequence number and timestamp (RFC 3550 §8: a new stream). The quarantine keeps
 late packets of the previous call from being taken for the new one; should one still arrive,
-symmetric latching follows the new peer's first packet. At most ``pool`` ports are parked.
+symmetric latching follows the new peer's first packet. At most ``pool`` ports are parked: by
+default enough for 8,192 calls a second to reuse ports (half the file-descriptor limit, which
+``switchboard serve`` raises to the hard limit).
+
+A port's socket is a plain non-blocking UDP socket read from the loop's selector
+(:class:`RtpSocket`), opened synchronously: a call that finds the pool empty still gets its
+port at once, without a task, as the SIP transport reads its socket.
 """
 
 from __future__ import annotations
@@ -25,9 +31,10 @@ import asyncio
 import functools
 import logging
 import resource
+import socket
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Any, cast
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -63,12 +70,77 @@ def _tone_frames(frequency: float, seconds: float, level: float, alaw: bool) -> 
     return tuple(encode(pcm[i:i + FRAME]) for i in range(0, len(pcm) - FRAME + 1, FRAME))
 
 
-class MediaPort(asyncio.DatagramProtocol):
+class RtpSocket:
+    """A media port's UDP socket, read straight from the loop's selector (a whole burst per
+    wake-up) and written with a plain non-blocking ``sendto``; opened without awaiting."""
+
+    BATCH: ClassVar[int] = 32
+    MAX_DATAGRAM: ClassVar[int] = 4096
+
+    def __init__(self, port: MediaPort, host: str, loop: asyncio.AbstractEventLoop) -> None:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_DGRAM)
+        try:
+            sock.setblocking(False)
+            sock.bind((host, 0))
+            loop.add_reader(sock.fileno(), self._readable)
+        except BaseException:
+            sock.close()
+            raise
+        self.sock = sock
+        self.port: MediaPort | None = port
+        """The port packets go to (None once closed: no cycle left behind)."""
+        self._loop = loop
+        self._closing = False
+        self.local: tuple[str, int] = sock.getsockname()[:2]
+
+    def _readable(self) -> None:
+        recvfrom = self.sock.recvfrom
+        for _ in range(self.BATCH):
+            try:
+                data, addr = recvfrom(self.MAX_DATAGRAM)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:  # an error the kernel queued on the socket: skip it
+                log.debug("RTP receive on %s: %s", self.local, exc)
+                continue
+            port = self.port
+            if port is None:
+                return
+            try:
+                port.datagram_received(data, addr)
+            except Exception:
+                log.exception("media port %s: error handling a packet", self.local)
+
+    def sendto(self, data: bytes, addr: tuple[str, int]) -> None:
+        """Send one datagram; one the kernel refuses (buffer full, unreachable) is lost."""
+        if self._closing:
+            return
+        try:
+            self.sock.sendto(data, addr)
+        except OSError as exc:
+            log.debug("RTP send from %s to %s failed: %s", self.local, addr, exc)
+
+    def is_closing(self) -> bool:
+        """True once closed."""
+        return self._closing
+
+    def close(self) -> None:
+        """Stop reading and close the socket."""
+        if self._closing:
+            return
+        self._closing = True
+        self.port = None
+        self._loop.remove_reader(self.sock.fileno())
+        self.sock.close()
+
+
+class MediaPort:
     """RTP for one call leg."""
 
     def __init__(self, engine: MediaEngine) -> None:
         self.engine = engine
-        self.transport: asyncio.DatagramTransport | None = None
+        self.transport: RtpSocket | None = None
         self.local: tuple[str, int] = ("127.0.0.1", 0)
         self._reset()
 
@@ -94,12 +166,7 @@ class MediaPort(asyncio.DatagramProtocol):
         self.parked = False
         """True while the port waits in the pool: every packet is dropped."""
 
-    # asyncio protocol -------------------------------------------------------------------
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # (CPython's selector datagram transport is not registered as a DatagramTransport)
-        self.transport = cast(asyncio.DatagramTransport, transport)
-        self.local = self.transport.get_extra_info("sockname")[:2]
+    # receiving --------------------------------------------------------------------------
 
     def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
         if self.parked or is_rtcp(data):
@@ -203,9 +270,26 @@ class MediaPort(asyncio.DatagramProtocol):
 
 
 def _default_pool() -> int:
-    """Parked ports allowed: 2048, or a quarter of the file-descriptor limit if lower."""
+    """Parked ports allowed: 8192, or half the file-descriptor limit if lower."""
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-    return 2048 if soft == resource.RLIM_INFINITY else max(0, min(2048, soft // 4))
+    return 8192 if soft == resource.RLIM_INFINITY else max(0, min(8192, soft // 2))
+
+
+def raise_open_file_limit(most: int = 1 << 20) -> int:
+    """Raise this process's file-descriptor limit to its hard limit (at most ``most``), as
+    telephony servers do: every call holds a media socket, and the pool keeps released ones
+    for a while. Returns the limit now in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = most if hard == resource.RLIM_INFINITY else min(hard, most)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError) as exc:
+            log.warning("could not raise the open-file limit from %d to %d: %s", soft,
+                        target, exc)
+            return soft
+        return target
+    return soft
 
 
 class MediaEngine:
@@ -276,16 +360,21 @@ class MediaEngine:
             return port
         return None
 
-    async def open(self) -> MediaPort:
-        """A port for a new call leg: a parked one past its quarantine, or a new UDP port."""
+    def open_now(self) -> MediaPort:
+        """A port for a new call leg: a parked one past its quarantine, or a new UDP port
+        (OSError when no socket can be opened: out of file descriptors or ports)."""
         port = self.open_pooled()
         if port is None:
-            loop = asyncio.get_running_loop()
-            _, port = await loop.create_datagram_endpoint(lambda: MediaPort(self),
-                                                          local_addr=(self.host, 0))
+            port = MediaPort(self)
+            port.transport = RtpSocket(port, self.host, asyncio.get_running_loop())
+            port.local = port.transport.local
             self.opened += 1
             self.ports.add(port)
         return port
+
+    async def open(self) -> MediaPort:
+        """:meth:`open_now`, for callers that await their port."""
+        return self.open_now()
 
     def _release(self, port: MediaPort) -> None:
         port.parked = True

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from switchboard.telephony.directory import Directory
 from switchboard.telephony.guard import SourceGuard
-from switchboard.telephony.media import MediaEngine
+from switchboard.telephony.media import MediaEngine, raise_open_file_limit
 from switchboard.telephony.switch import Switch
 from switchboard.telephony.transport import SipTransport, self_signed_context
 from switchboard.telephony.ua import UserAgent
@@ -80,6 +80,7 @@ async def start(settings: ServerSettings, directory: Directory) -> Server:
     if settings.ws_port is not None:
         await transport.listen_ws(settings.host, settings.ws_port)
     ua = UserAgent(transport)
+    raise_open_file_limit()  # a media socket per call leg, and the pool of released ones
     media = MediaEngine(settings.host)
     switch = Switch(ua, media, directory, session_min_se=settings.session_min_se)
     return Server(transport, ua, media, switch)

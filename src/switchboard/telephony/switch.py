@@ -267,9 +267,9 @@ class Switch:
     # ------------------------------------------------------------------ calls
 
     def _new_call(self, stx: ServerTx, replaces: Replaces | None = None) -> None:
-        """A new INVITE: route it, and answer it at once when nothing has to be awaited (a
-        pooled media port is ready and the route is answered here: the echo test, a queue);
-        otherwise the rest runs as a task (a new socket to open, an agent or trunk to call)."""
+        """A new INVITE: route it, take a media port and answer the SDP offer; a route served
+        here (the echo test, a queue) is answered at once, an agent or a trunk is called by a
+        task (a B2BUA leg to wait for)."""
         request = stx.request
         uri = request.uri
         number = uri.user if isinstance(uri, SipURI) else None
@@ -292,32 +292,32 @@ class Switch:
             stx.respond(404)
             return
         self.stats.calls += 1
-        port = self.media.open_pooled()
-        if port is not None and route.kind not in ("agent", "trunk"):
-            accepted = self._accept_leg(stx, port)
-            if accepted is not None:
-                self._connect(stx, route, number, *accepted)
+        try:
+            port = self.media.open_now()
+        except OSError as exc:  # out of file descriptors or ports
+            log.error("no media port for a call from %s: %s", stx.peer.host, exc)
+            self.stats.failed += 1
+            stx.respond(503, headers=(("Retry-After", "5"),
+                                      ("Warning", f'399 - "no media port: {exc.strerror}"')))
             return
-        self.spawn(self._new_call_async(stx, route, number, port))
-
-    async def _new_call_async(self, stx: ServerTx, route: Route, number: str | None,
-                              port: MediaPort | None) -> None:
-        if port is None:
-            port = await self.media.open()
         accepted = self._accept_leg(stx, port)
         if accepted is None:
             return
-        leg, negotiated = accepted
+        if route.kind in ("agent", "trunk"):
+            self.spawn(self._call_out(stx, route, *accepted))
+        else:
+            self._connect(stx, route, number, *accepted)
+
+    async def _call_out(self, stx: ServerTx, route: Route, leg: Leg,
+                        negotiated: NegotiatedAudio) -> None:
+        """The caller's leg is accepted; call the agent's phone or the trunk (B2BUA)."""
+        stx.on_cancel = lambda: self._cancel_a(leg)
         if route.kind == "agent":
-            stx.on_cancel = lambda: self._cancel_a(leg)
             await self._call_agent(leg, route.target, leg.answer_sdp, negotiated)
-        elif route.kind == "trunk":
+        else:
             trunk = self.directory.outbound_trunk()
             assert trunk is not None
-            stx.on_cancel = lambda: self._cancel_a(leg)
             await self._call_trunk(leg, trunk, route.target, leg.answer_sdp, negotiated)
-        else:
-            self._connect(stx, route, number, leg, negotiated)
 
     def _connect(self, stx: ServerTx, route: Route, number: str | None, leg: Leg,
                  negotiated: NegotiatedAudio) -> None:
