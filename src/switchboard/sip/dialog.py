@@ -300,7 +300,8 @@ class Dialog:
             local_contact=local_contact,
             initial_cseq=request.cseq,
         )
-        logger.debug("dialog %s created as UAC in %s", dialog.dialog_id, dialog.state.value)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("dialog %s created as UAC in %s", dialog.dialog_id, dialog.state.value)
         return dialog
 
     @classmethod
@@ -337,7 +338,8 @@ class Dialog:
             local_contact=_first_contact(response, f"{response.status_code} response"),
             initial_cseq=request.cseq,
         )
-        logger.debug("dialog %s created as UAS in %s", dialog.dialog_id, dialog.state.value)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("dialog %s created as UAS in %s", dialog.dialog_id, dialog.state.value)
         return dialog
 
     # state -----------------------------------------------------------------------------------
@@ -370,11 +372,13 @@ class Dialog:
                     f"dialog {self.call_id}: {event.value} is not allowed in state "
                     f"{self._state.value}"
                 )
-            logger.debug("dialog %s: %s absorbed in %s", self.dialog_id, event.value,
-                         self._state.value)
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug("dialog %s: %s absorbed in %s", self.dialog_id, event.value,
+                             self._state.value)
             return False
-        logger.debug("dialog %s: %s -> %s on %s", self.dialog_id, self._state.value,
-                      new_state.value, event.value)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("dialog %s: %s -> %s on %s", self.dialog_id, self._state.value,
+                          new_state.value, event.value)
         self._state = new_state
         return True
 

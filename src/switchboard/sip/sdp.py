@@ -21,6 +21,7 @@ Theory of operation (RFC 3264):
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass, field, replace
 
 from .errors import NegotiationError, ParseError
@@ -162,7 +163,10 @@ class MediaDescription:
 
     def attribute(self, name: str) -> str | None:
         """The value of the first attribute ``name``, None if absent or a property."""
-        return next((v for n, v in self.attributes if n == name), None)
+        for n, v in self.attributes:
+            if n == name:
+                return v
+        return None
 
     def has_attribute(self, name: str) -> bool:
         """True when attribute ``name`` is present."""
@@ -439,6 +443,7 @@ class NegotiatedAudio:
     index: int
 
 
+@functools.lru_cache(maxsize=64)
 def _format_events(events: frozenset[int]) -> str:
     ranges: list[str] = []
     ordered = sorted(events)
@@ -452,6 +457,7 @@ def _format_events(events: frozenset[int]) -> str:
     return ",".join(ranges)
 
 
+@functools.lru_cache(maxsize=256)
 def _parse_events(text: str) -> frozenset[int]:
     events: set[int] = set()
     for item in text.split(","):

@@ -195,6 +195,7 @@ class SessionTimer:
         if new_state is None:
             raise ProtocolError(f"session timer: {event.value} is not allowed in state "
                                 f"{self._state.value}")
-        logger.debug("session timer: %s -> %s on %s", self._state.value, new_state.value,
-                     event.value)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("session timer: %s -> %s on %s", self._state.value, new_state.value,
+                         event.value)
         self._state = new_state

@@ -296,13 +296,15 @@ class Transaction:
                     f"{self.KIND} transaction: {event.value} is not allowed in state "
                     f"{self._state.value}"
                 )
-            logger.debug("%s %s: %s absorbed in %s", self.KIND, self.key.branch, event.value,
-                         self._state.value)
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug("%s %s: %s absorbed in %s", self.KIND, self.key.branch, event.value,
+                             self._state.value)
             return
         new_state, action = entry
         old_state = self._state
-        logger.debug("%s %s: %s -> %s on %s at %.3f", self.KIND, self.key.branch,
-                     old_state.value, new_state.value, event.value, now)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("%s %s: %s -> %s on %s at %.3f", self.KIND, self.key.branch,
+                         old_state.value, new_state.value, event.value, now)
         self._state = new_state
         action(self, now, message)
         if new_state is TxState.TERMINATED and old_state is not TxState.TERMINATED:

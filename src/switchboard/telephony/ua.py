@@ -31,7 +31,7 @@ import asyncio
 import itertools
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from switchboard.sip import ParseError, Request, Response, make_response
 from switchboard.sip.timers import DEFAULT_TIMERS, TimerConfig, TimerWheel
@@ -75,8 +75,7 @@ class ServerTx:
     tx: InviteServerTransaction | NonInviteServerTransaction
     request: Request
     peer: Peer
-    to_tag: str = field(default_factory=new_tag)
-    """The To tag of every response we send to this request (one dialog, one tag)."""
+    _to_tag: str | None = None
     final: bool = False
     counted: bool = False
     """Whether this transaction counts against its source's cap (until its final response)."""
@@ -85,12 +84,21 @@ class ServerTx:
     on_no_ack: Callable[[], None] | None = None
     """Our 2xx went unacknowledged for 64*T1: the session should end (RFC 3261 §13.3.1.4)."""
 
+    @property
+    def to_tag(self) -> str:
+        """The To tag of every response we send to this request (one dialog, one tag), made
+        when first needed (a request inside a dialog already has its tag)."""
+        if self._to_tag is None:
+            self._to_tag = new_tag()
+        return self._to_tag
+
     def respond(self, status_code: int, reason: str | None = None, *, body: bytes = b"",
                 content_type: str | None = None,
                 headers: tuple[tuple[str, str], ...] = ()) -> Response:
         """Build and send a response; returns it (a 2xx to INVITE is retransmitted by the UA)."""
+        tagged = status_code != 100 and self.request.to.tag is None
         response = make_response(self.request, status_code, reason,
-                                 to_tag=None if status_code == 100 else self.to_tag)
+                                 to_tag=self.to_tag if tagged else None)
         for name, value in headers:
             response.headers.add(name, value)
         if body:
