@@ -58,11 +58,15 @@ class ParserLimits:
 DEFAULT_LIMITS = ParserLimits()
 
 
-@dataclass(slots=True)
 class _Head:
-    start_line: str
-    headers: Headers
-    content_length: int | None
+    """A parsed start line and header section, before the body is attached."""
+
+    __slots__ = ("content_length", "headers", "start_line")
+
+    def __init__(self, start_line: str, headers: Headers, content_length: int | None) -> None:
+        self.start_line = start_line
+        self.headers = headers
+        self.content_length = content_length
 
 
 def _too_large(size: int, limits: ParserLimits) -> ParseError:

@@ -30,7 +30,7 @@ import logging
 import secrets
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from switchboard.core.center import ContactCenter
@@ -61,6 +61,7 @@ from switchboard.sip.transaction import Event, ResponseReceived, TimedOut, Trans
 from switchboard.sip.uri import parse_uri
 from switchboard.telephony.center_port import CenterCall, TelephonyPort
 from switchboard.telephony.directory import Directory, Route, Trunk
+from switchboard.telephony.entropy import entropy
 from switchboard.telephony.media import MediaEngine, MediaPort
 from switchboard.telephony.registrar import LocationService, Registrar
 from switchboard.telephony.session_timers import SessionTimers
@@ -78,41 +79,68 @@ NO_ACK_REASON = 'SIP;cause=408;text="ACK timeout"'
 ENDED_DIALOGS_KEPT = 1024
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, init=False)
 class Leg:
     """One side of a call."""
 
     name: str
     peer: Peer
     port: MediaPort
-    dialog: Dialog | None = None
-    partner: Leg | None = None
-    invite: ServerTx | None = None
+    dialog: Dialog | None
+    partner: Leg | None
+    invite: ServerTx | None
     """The INVITE we received (A legs), until answered."""
-    outgoing: ClientTx | None = None
+    outgoing: ClientTx | None
     """The INVITE we sent (B legs), until answered."""
-    offer: SessionDescription | None = None
-    sdp_version: int = 0
-    session_id: str = field(default_factory=lambda: str(secrets.randbits(31)))
-    ended: bool = False
-    on_answer: Callable[[Leg], None] | None = None
-    on_fail: Callable[[Leg | None, int], None] | None = None
-    credentials: tuple[str, str] | None = None
+    offer: SessionDescription | None
+    sdp_version: int
+    session_id: str
+    ended: bool
+    on_answer: Callable[[Leg], None] | None
+    on_fail: Callable[[Leg | None, int], None] | None
+    credentials: tuple[str, str] | None
     """Username and password for a carrier's challenge (trunk legs)."""
-    timer_headers: tuple[tuple[str, str], ...] = ()
+    timer_headers: tuple[tuple[str, str], ...]
     """Session-Timers (RFC 4028) headers for our 2xx."""
-    digits: str = ""
+    digits: str
     """DTMF received on this leg (RFC 4733 events or SIP INFO)."""
-    auth_tried: bool = False
-    answer_sdp: bytes = b""
+    auth_tried: bool
+    answer_sdp: bytes
     """The SDP we last sent on this leg (A legs): the 2xx's answer, a refresh's offer."""
-    session_timer: SessionTimer | None = None
+    session_timer: SessionTimer | None
     """RFC 4028 deadline of the dialog, when it negotiated Session-Expires."""
-    timer_handle: asyncio.TimerHandle | None = None
-    peer_allows_update: bool = False
+    timer_handle: asyncio.TimerHandle | None
+    peer_allows_update: bool
     """The caller's INVITE listed UPDATE in Allow: session refreshes use it."""
-    end_reason: str | None = None
+    end_reason: str | None
     """Why we ended the leg, when it was not an ordinary hang-up (session timer expired)."""
+
+    # An explicit __init__: mypyc compiles it, where a dataclass-generated one stays
+    # interpreted (docs/sip-bench.md).
+    def __init__(self, name: str, peer: Peer, port: MediaPort, *,
+                 invite: ServerTx | None = None) -> None:
+        self.name = name
+        self.peer = peer
+        self.port = port
+        self.dialog = None
+        self.partner = None
+        self.invite = invite
+        self.outgoing = None
+        self.offer = None
+        self.sdp_version = 0
+        self.session_id = str(entropy.bits(31))
+        self.ended = False
+        self.on_answer = None
+        self.on_fail = None
+        self.credentials = None
+        self.timer_headers = ()
+        self.digits = ""
+        self.auth_tried = False
+        self.answer_sdp = b""
+        self.session_timer = None
+        self.timer_handle = None
+        self.peer_allows_update = False
+        self.end_reason = None
 
 
 @dataclass(slots=True)

@@ -67,7 +67,7 @@ def new_branch() -> str:
     return "z9hG4bK" + entropy.hex(8)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, init=False)
 class ServerTx:
     """The application's handle on a server transaction: the request and how to answer it."""
 
@@ -75,14 +75,30 @@ class ServerTx:
     tx: InviteServerTransaction | NonInviteServerTransaction
     request: Request
     peer: Peer
-    _to_tag: str | None = None
-    final: bool = False
-    counted: bool = False
+    _to_tag: str | None
+    final: bool
+    counted: bool
     """Whether this transaction counts against its source's cap (until its final response)."""
-    on_ack: Callable[[Request], None] | None = None
-    on_cancel: Callable[[], None] | None = None
-    on_no_ack: Callable[[], None] | None = None
+    on_ack: Callable[[Request], None] | None
+    on_cancel: Callable[[], None] | None
+    on_no_ack: Callable[[], None] | None
     """Our 2xx went unacknowledged for 64*T1: the session should end (RFC 3261 §13.3.1.4)."""
+
+    # An explicit __init__: mypyc compiles it, where a dataclass-generated one stays
+    # interpreted (docs/sip-bench.md).
+    def __init__(self, ua: UserAgent,
+                 tx: InviteServerTransaction | NonInviteServerTransaction,
+                 request: Request, peer: Peer) -> None:
+        self.ua = ua
+        self.tx = tx
+        self.request = request
+        self.peer = peer
+        self._to_tag = None
+        self.final = False
+        self.counted = False
+        self.on_ack = None
+        self.on_cancel = None
+        self.on_no_ack = None
 
     @property
     def to_tag(self) -> str:
@@ -133,17 +149,20 @@ _WaitKey = tuple[str, tuple[str, int | None] | None, str]
 _Wait = tuple[bytes | None, str, int]
 
 
-@dataclass(eq=False, slots=True)
 class _Unacked:
     """A 2xx to an INVITE that the UA core retransmits until the ACK (RFC 3261 §13.3.1.4)."""
 
-    stx: ServerTx
-    data: bytes
-    """The 2xx, serialized once."""
-    key: tuple[str, int]
-    """Call-ID and CSeq number, which the ACK repeats."""
-    started: float
-    interval: float
+    __slots__ = ("data", "interval", "key", "started", "stx")
+
+    def __init__(self, stx: ServerTx, data: bytes, key: tuple[str, int], started: float,
+                 interval: float) -> None:
+        self.stx = stx
+        self.data = data
+        """The 2xx, serialized once."""
+        self.key = key
+        """Call-ID and CSeq number, which the ACK repeats."""
+        self.started = started
+        self.interval = interval
 
 
 class UserAgent:
