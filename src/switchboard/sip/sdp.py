@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import enum
 import functools
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from .errors import NegotiationError, ParseError
 
@@ -44,6 +44,9 @@ __all__ = [
     "reoffer",
 ]
 
+_set = object.__setattr__
+"""Sets a field of a frozen value in its explicit ``__init__``."""
+
 _SESSION_ORDER = "vosiuepcbtrzkam"
 _KNOWN_TYPES = frozenset(_SESSION_ORDER)
 
@@ -58,7 +61,7 @@ def _int(text: str, what: str, maximum: int = 2**63) -> int:
     return int(text)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Origin:
     """The ``o=`` line (RFC 4566 §5.2)."""
 
@@ -71,25 +74,45 @@ class Origin:
     #: Unicast address of the originator.
     address: str
     #: "IN".
-    nettype: str = "IN"
+    nettype: str
     #: "IP4" or "IP6".
-    addrtype: str = "IP4"
+    addrtype: str
+
+    # Explicit __init__s for the frozen values made per call (the generated signatures):
+    # mypyc compiles them, where dataclass-generated ones stay interpreted
+    # (docs/sip-bench.md).
+    def __init__(self, username: str, session_id: str, session_version: int, address: str,
+                 nettype: str = "IN", addrtype: str = "IP4") -> None:
+        _set(self, "username", username)
+        _set(self, "session_id", session_id)
+        _set(self, "session_version", session_version)
+        _set(self, "address", address)
+        _set(self, "nettype", nettype)
+        _set(self, "addrtype", addrtype)
 
     def serialize(self) -> str:
         return (f"{self.username} {self.session_id} {self.session_version} {self.nettype} "
                 f"{self.addrtype} {self.address}")
 
 
-@dataclass(frozen=True, slots=True)
+_NO_ORIGIN = Origin("-", "0", 0, "0.0.0.0")
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class Connection:
     """A ``c=`` line (RFC 4566 §5.7)."""
 
     #: The connection address (multicast TTL / count suffixes kept verbatim).
     address: str
     #: "IN".
-    nettype: str = "IN"
+    nettype: str
     #: "IP4" or "IP6".
-    addrtype: str = "IP4"
+    addrtype: str
+
+    def __init__(self, address: str, nettype: str = "IN", addrtype: str = "IP4") -> None:
+        _set(self, "address", address)  # (explicit: see Origin)
+        _set(self, "nettype", nettype)
+        _set(self, "addrtype", addrtype)
 
     @classmethod
     def for_address(cls, address: str) -> Connection:
@@ -138,7 +161,7 @@ _DIRECTIONS: dict[str, Direction] = {direction.value: direction for direction in
 """Direction by attribute name (a lookup, not an exception for every other attribute)."""
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class MediaDescription:
     """One ``m=`` section (RFC 4566 §5.14) with its c=, b=, i= and a= lines."""
 
@@ -151,15 +174,32 @@ class MediaDescription:
     #: Format list (payload type numbers as strings for RTP).
     formats: list[str]
     #: Number of ports after a slash, if given.
-    port_count: int | None = None
+    port_count: int | None
     #: The i= line.
-    title: str | None = None
+    title: str | None
     #: The media-level c= line.
-    connection: Connection | None = None
+    connection: Connection | None
     #: b= lines as (bwtype, bandwidth).
-    bandwidths: list[tuple[str, int]] = field(default_factory=list)
+    bandwidths: list[tuple[str, int]]
     #: a= lines as (name, value or None for a property attribute), in order.
-    attributes: list[tuple[str, str | None]] = field(default_factory=list)
+    attributes: list[tuple[str, str | None]]
+
+    # An explicit __init__ (the generated one's signature): mypyc compiles it, where a
+    # dataclass-generated one stays interpreted (docs/sip-bench.md).
+    def __init__(self, media: str, port: int, proto: str, formats: list[str],
+                 port_count: int | None = None, title: str | None = None,
+                 connection: Connection | None = None,
+                 bandwidths: list[tuple[str, int]] | None = None,
+                 attributes: list[tuple[str, str | None]] | None = None) -> None:
+        self.media = media
+        self.port = port
+        self.proto = proto
+        self.formats = formats
+        self.port_count = port_count
+        self.title = title
+        self.connection = connection
+        self.bandwidths = [] if bandwidths is None else bandwidths
+        self.attributes = [] if attributes is None else attributes
 
     def attribute(self, name: str) -> str | None:
         """The value of the first attribute ``name``, None if absent or a property."""
@@ -220,26 +260,42 @@ class MediaDescription:
         return lines
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class SessionDescription:
     """A whole SDP body."""
 
     #: The o= line.
     origin: Origin
     #: The s= line.
-    session_name: str = "-"
+    session_name: str
     #: The session-level c= line.
-    connection: Connection | None = None
+    connection: Connection | None
     #: t= lines as (start, stop).
-    timing: list[tuple[int, int]] = field(default_factory=lambda: [(0, 0)])
+    timing: list[tuple[int, int]]
     #: Session-level b= lines.
-    bandwidths: list[tuple[str, int]] = field(default_factory=list)
+    bandwidths: list[tuple[str, int]]
     #: Session-level a= lines.
-    attributes: list[tuple[str, str | None]] = field(default_factory=list)
+    attributes: list[tuple[str, str | None]]
     #: The m= sections in order.
-    media: list[MediaDescription] = field(default_factory=list)
+    media: list[MediaDescription]
     #: Other session-level lines kept verbatim as (type, value): i u e p r z k.
-    other: list[tuple[str, str]] = field(default_factory=list)
+    other: list[tuple[str, str]]
+
+    def __init__(self, origin: Origin, session_name: str = "-",
+                 connection: Connection | None = None,
+                 timing: list[tuple[int, int]] | None = None,
+                 bandwidths: list[tuple[str, int]] | None = None,
+                 attributes: list[tuple[str, str | None]] | None = None,
+                 media: list[MediaDescription] | None = None,
+                 other: list[tuple[str, str]] | None = None) -> None:  # explicit: see above
+        self.origin = origin
+        self.session_name = session_name
+        self.connection = connection
+        self.timing = [(0, 0)] if timing is None else timing
+        self.bandwidths = [] if bandwidths is None else bandwidths
+        self.attributes = [] if attributes is None else attributes
+        self.media = [] if media is None else media
+        self.other = [] if other is None else other
 
     def direction(self) -> Direction:
         """The session-level direction (sendrecv when absent)."""
@@ -273,7 +329,7 @@ class SessionDescription:
             raise _error("the first line must be v=0")
         origin: Origin | None = None
         session_name: str | None = None
-        session = cls(origin=Origin("-", "0", 0, "0.0.0.0"), timing=[])
+        session = cls(origin=_NO_ORIGIN, timing=[])  # the o= line's, once read
         current: MediaDescription | None = None
         for number, line in enumerate(lines[1:], start=2):
             if len(line) < 2 or line[1] != "=" or line[0] not in _KNOWN_TYPES:
@@ -371,7 +427,7 @@ def _parse_media(value: str) -> MediaDescription:
 # Offer / answer
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Codec:
     """An audio encoding and the payload type we offer it on."""
 
@@ -381,6 +437,11 @@ class Codec:
     clock_rate: int
     #: Payload type number (static, or our preferred dynamic one).
     payload_type: int
+
+    def __init__(self, name: str, clock_rate: int, payload_type: int) -> None:
+        _set(self, "name", name)  # (explicit: see Origin)
+        _set(self, "clock_rate", clock_rate)
+        _set(self, "payload_type", payload_type)
 
     def matches(self, name: str, clock_rate: int) -> bool:
         """Same encoding (names compare case-insensitively) at the same rate."""

@@ -46,6 +46,8 @@ __all__ = [
     "parse_uri",
 ]
 
+_set = object.__setattr__
+"""Sets a field of a frozen value in its explicit ``__init__``."""
 _SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+\-.]*")
 _LABEL_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?")
 _TOPLABEL_RE = re.compile(r"[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?")
@@ -383,7 +385,7 @@ def parse_uri(text: str) -> URI:
     return parser(scheme, rest, text)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class NameAddress:
     """A name-addr or addr-spec with header parameters (From, To, Contact, Route, ...).
 
@@ -394,9 +396,16 @@ class NameAddress:
     #: The URI.
     uri: URI
     #: The display name, unquoted and unescaped; None when absent ("" when present but empty).
-    display_name: str | None = None
+    display_name: str | None
     #: Header parameters in order; values verbatim (quoted-string values keep their quotes).
-    params: Params = ()
+    params: Params
+
+    # An explicit __init__ (the generated one's signature and frozen fields): mypyc compiles
+    # it, where a dataclass-generated one stays interpreted (docs/sip-bench.md).
+    def __init__(self, uri: URI, display_name: str | None = None, params: Params = ()) -> None:
+        _set(self, "uri", uri)
+        _set(self, "display_name", display_name)
+        _set(self, "params", params)
 
     def param(self, name: str) -> str | None:
         """The value of header parameter ``name`` (case-insensitive)."""

@@ -59,8 +59,11 @@ __all__ = [
 #: Largest value of a 32-bit unsigned field (CSeq, delta-seconds; RFC 3261 §8.1.1.5, §25.1).
 UINT32_MAX = 2**32 - 1
 
+_set = object.__setattr__
+"""Sets a field of a frozen value in its explicit ``__init__``."""
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(frozen=True, slots=True, init=False)
 class Via:
     """One Via header value (RFC 3261 §20.42): sent-protocol, sent-by and via-params."""
 
@@ -69,13 +72,24 @@ class Via:
     #: The sent-by host.
     host: str
     #: The sent-by port, None when absent.
-    port: int | None = None
+    port: int | None
     #: via-params in order; values verbatim.
-    params: Params = ()
+    params: Params
     #: protocol-name, normally "SIP".
-    protocol: str = "SIP"
+    protocol: str
     #: protocol-version, normally "2.0".
-    version: str = "2.0"
+    version: str
+
+    # An explicit __init__ (the generated one's signature and frozen fields): mypyc compiles
+    # it, where a dataclass-generated one stays interpreted (docs/sip-bench.md).
+    def __init__(self, transport: str, host: str, port: int | None = None, params: Params = (),
+                 protocol: str = "SIP", version: str = "2.0") -> None:
+        _set(self, "transport", transport)
+        _set(self, "host", host)
+        _set(self, "port", port)
+        _set(self, "params", params)
+        _set(self, "protocol", protocol)
+        _set(self, "version", version)
 
     def param(self, name: str) -> str | None:
         """The value of parameter ``name`` (case-insensitive), None if absent or valueless."""

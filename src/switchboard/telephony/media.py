@@ -159,7 +159,8 @@ class MediaPort:
         self.received = 0
         self.sent = 0
         self.dropped = 0
-        self.dtmf = DtmfReceiver()
+        self.dtmf: DtmfReceiver | None = None
+        """Made on the first telephone-event packet (most calls carry none)."""
         self.on_dtmf: Callable[[str], None] | None = None
         self._tone: list[bytes] = []
         self._loop: list[bytes] = []
@@ -182,6 +183,8 @@ class MediaPort:
             self.latched = True
         if packet.payload_type == self.te_payload_type:
             try:
+                if self.dtmf is None:
+                    self.dtmf = DtmfReceiver()
                 presses = self.dtmf.receive(packet.timestamp, packet.payload,
                                             self.engine.now())
             except RtpError:
