@@ -51,12 +51,13 @@ COMPILED = [
     "src/switchboard/telephony/session_timers.py",
     "src/switchboard/telephony/switch.py",
     "src/switchboard/telephony/ua.py",
+    "src/switchboard/telephony/udp.py",
 ]
 """Modules compiled with SWITCHBOARD_MYPYC=1: the core, the simulator's engine, the sans-I/O
 SIP stack (every module of ``switchboard.sip``: parser, transactions, dialogs, SDP, auth) and
-the telephony modules every call goes through (the user agent, the switch, the source guard,
-the random source, the media ports, the session timers; the transports stay interpreted: their
-TCP and WebSocket sides subclass asyncio's protocols, and a test subclasses the transport)."""
+the telephony modules every call goes through (the UDP endpoint, the user agent, the switch,
+the source guard, the random source, the media ports, the session timers; the stream transports
+stay interpreted: they subclass asyncio's protocols, and a test subclasses the transport)."""
 
 
 def ext_modules() -> list[object]:

@@ -18,7 +18,7 @@ from switchboard.sip.timers import TimerConfig
 from switchboard.telephony.directory import demo_directory
 from switchboard.telephony.guard import SourceGuard
 from switchboard.telephony.server import Server, ServerSettings, start
-from switchboard.telephony.transport import _Udp
+from switchboard.telephony.udp import UdpEndpoint
 
 
 def options(port: int, client: int, branch: str) -> bytes:
@@ -57,7 +57,7 @@ async def burst(data: Path) -> tuple[int, int, int]:
     try:
         port = server.transport.addresses["udp"][1]
         client = sock.getsockname()[1]
-        count = 3 * _Udp.BATCH + 7  # more than a batch: the loop must come back for the rest
+        count = 3 * UdpEndpoint.BATCH + 7  # more than a batch: the loop must come back for the rest
         for i in range(count):  # all queued before the server's loop runs again
             sock.sendto(options(port, client, f"b{i}"), ("127.0.0.1", port))
         got = await replies(sock, count)

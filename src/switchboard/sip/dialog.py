@@ -257,6 +257,7 @@ class Dialog:
         #: CSeq of the request that created the dialog (to recognise its responses, UAC side).
         self.initial_cseq = initial_cseq
         self._state = state
+        self._id: DialogId | None = None
 
     # construction ----------------------------------------------------------------------------
 
@@ -351,8 +352,12 @@ class Dialog:
 
     @property
     def dialog_id(self) -> DialogId:
-        """``(call_id, local_tag, remote_tag)``."""
-        return DialogId(self.call_id, self.local_tag, self.remote_tag)
+        """``(call_id, local_tag, remote_tag)`` (made once: a dialog's identifiers are fixed
+        when it is created)."""
+        ident = self._id
+        if ident is None:
+            ident = self._id = DialogId(self.call_id, self.local_tag, self.remote_tag)
+        return ident
 
     @property
     def terminated(self) -> bool:

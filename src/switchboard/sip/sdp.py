@@ -460,7 +460,7 @@ _SUPPORTED_EVENTS = frozenset(range(17))
 _DEFAULT_EVENTS = frozenset(range(16))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, init=False)
 class AudioConfig:
     """What we offer or accept for audio."""
 
@@ -469,20 +469,33 @@ class AudioConfig:
     #: Our RTP port.
     port: int
     #: Codecs in order of preference.
-    codecs: tuple[Codec, ...] = (PCMU, PCMA)
+    codecs: tuple[Codec, ...]
     #: Offer / accept RFC 4733 telephone-events.
-    telephone_event: bool = True
+    telephone_event: bool
     #: The payload type we offer telephone-event on.
-    telephone_event_pt: int = 101
+    telephone_event_pt: int
     #: Packetisation time we want to receive, ms.
-    ptime: int | None = 20
+    ptime: int | None
     #: The direction we want (from our side).
-    direction: Direction = Direction.SENDRECV
+    direction: Direction
     #: o= user name.
-    username: str = "-"
+    username: str
+
+    def __init__(self, *, address: str, port: int, codecs: tuple[Codec, ...] = (PCMU, PCMA),
+                 telephone_event: bool = True, telephone_event_pt: int = 101,
+                 ptime: int | None = 20, direction: Direction = Direction.SENDRECV,
+                 username: str = "-") -> None:
+        _set(self, "address", address)  # (explicit: see Origin)
+        _set(self, "port", port)
+        _set(self, "codecs", codecs)
+        _set(self, "telephone_event", telephone_event)
+        _set(self, "telephone_event_pt", telephone_event_pt)
+        _set(self, "ptime", ptime)
+        _set(self, "direction", direction)
+        _set(self, "username", username)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, init=False)
 class NegotiatedAudio:
     """The outcome of offer/answer for the audio stream, from our side."""
 
@@ -502,6 +515,18 @@ class NegotiatedAudio:
     remote_ptime: int | None
     #: Index of the m-line.
     index: int
+
+    def __init__(self, *, remote_address: str, remote_port: int, codec: Codec,
+                 telephone_event_pt: int | None, telephone_events: frozenset[int],
+                 direction: Direction, remote_ptime: int | None, index: int) -> None:
+        _set(self, "remote_address", remote_address)  # (explicit: see Origin)
+        _set(self, "remote_port", remote_port)
+        _set(self, "codec", codec)
+        _set(self, "telephone_event_pt", telephone_event_pt)
+        _set(self, "telephone_events", telephone_events)
+        _set(self, "direction", direction)
+        _set(self, "remote_ptime", remote_ptime)
+        _set(self, "index", index)
 
 
 @functools.lru_cache(maxsize=64)

@@ -66,9 +66,9 @@ from switchboard.telephony.media import MediaEngine, MediaPort
 from switchboard.telephony.registrar import LocationService, Registrar
 from switchboard.telephony.session_timers import SessionTimers
 from switchboard.telephony.transfer import Transfers
-from switchboard.telephony.transport import Peer
 from switchboard.telephony.trunks import authorized_retry, trunk_peer
 from switchboard.telephony.ua import ClientTx, ServerTx, UserAgent, new_tag
+from switchboard.telephony.udp import Peer
 
 log = logging.getLogger(__name__)
 

@@ -16,37 +16,20 @@ import contextlib
 import errno
 import logging
 import re
-import socket
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, cast
+from typing import Any, cast
 
 from switchboard.sip import ParseError, ParserLimits, Request, Response, StreamParser
 from switchboard.sip import parse_message as parse_sip
 from switchboard.telephony.guard import SourceGuard
+from switchboard.telephony.udp import Peer, UdpEndpoint
 
 log = logging.getLogger(__name__)
 
 Message = Request | Response
-
-
-@dataclass(frozen=True, slots=True)
-class Peer:
-    """Where a message came from, and how to answer it."""
-
-    transport: str
-    """``udp``, ``tcp``, ``tls`` or ``ws``."""
-    host: str
-    port: int
-    conn: Any = field(default=None, compare=False, hash=False)
-    """The connection (stream transports), or the UDP endpoint that received it."""
-
-    @property
-    def reliable(self) -> bool:
-        """Stream transports need no retransmissions (RFC 3261 §17)."""
-        return self.transport != "udp"
 
 
 @dataclass(slots=True)
@@ -105,106 +88,6 @@ def reject_malformed(data: bytes, error: ParseError) -> bytes | None:
     out += [f"From: {kept['from'][0]}", f"To: {to}", f"Call-ID: {kept['call-id'][0]}",
             f"CSeq: {kept['cseq'][0]}", f"Warning: {error.warning}", "Content-Length: 0", "", ""]
     return "\r\n".join(out).encode("utf-8", "replace")
-
-
-class _Udp:
-    """The SIP UDP socket, read straight from the loop's selector.
-
-    An asyncio datagram transport reads one datagram per pass of the event loop, so under load
-    every datagram costs a whole pass (a poll of every socket, the ready handles). Here each
-    wake-up reads what is waiting, up to ``BATCH`` datagrams, before the loop polls again.
-    Sending is a plain non-blocking ``sendto``: a UDP socket does not queue in user space (a
-    datagram the kernel cannot take is lost, as on the wire, and counted; SIP retransmits).
-    """
-
-    BATCH: ClassVar[int] = 64
-    MAX_DATAGRAM: ClassVar[int] = 65536
-    RECEIVE_BUFFER: ClassVar[int] = 4 << 20
-    """Bytes asked for the socket's receive buffer (the kernel caps it at net.core.rmem_max):
-    a burst of calls waits there while the server works."""
-
-    def __init__(self, owner: SipTransport, sock: socket.socket,
-                 loop: asyncio.AbstractEventLoop) -> None:
-        self.owner = owner
-        self.sock = sock
-        self._loop = loop
-        self._closed = False
-        self._peers: dict[tuple[Any, ...], Peer] = {}
-        """One Peer per source address: the messages of a call (and their transactions, which
-        linger 32 s) share it."""
-        loop.add_reader(sock.fileno(), self._readable)
-
-    @classmethod
-    def bind(cls, owner: SipTransport, host: str, port: int,
-             loop: asyncio.AbstractEventLoop) -> _Udp:
-        family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)[0]
-        sock = socket.socket(family, socket.SOCK_DGRAM)
-        try:
-            sock.setblocking(False)
-            with contextlib.suppress(OSError):
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, cls.RECEIVE_BUFFER)
-            sock.bind(address)
-        except BaseException:
-            sock.close()
-            raise
-        return cls(owner, sock, loop)
-
-    @property
-    def address(self) -> tuple[str, int]:
-        host, port = self.sock.getsockname()[:2]
-        return host, port
-
-    def _readable(self) -> None:
-        recvfrom = self.sock.recvfrom
-        for _ in range(self.BATCH):
-            try:
-                data, addr = recvfrom(self.MAX_DATAGRAM)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError as exc:  # an error the kernel queued on the socket: skip it
-                log.debug("UDP error: %s", exc)
-                continue
-            try:
-                self.datagram_received(data, addr)
-            except Exception:
-                log.exception("error handling a datagram from %s", addr)
-
-    def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
-        owner = self.owner
-        host, port = addr[0], addr[1]
-        if not owner.admit(host):
-            return
-        if data[:1] in (b"\r", b"\n") and data.strip(b"\r\n") == b"":
-            return  # keep-alive
-        peer = self._peers.get(addr)
-        if peer is None:
-            if len(self._peers) >= 4096:
-                self._peers.clear()
-            peer = self._peers[addr] = Peer("udp", host, port, self)
-        try:
-            message = parse_sip(data, limits=owner.limits)
-        except ParseError as exc:
-            owner.malformed(data, exc, peer)
-            return
-        owner.deliver(message, peer)
-
-    def sendto(self, data: bytes, addr: tuple[str, int]) -> bool:
-        """Send one datagram; False when it could not be (closed, or refused by the kernel)."""
-        if self._closed:
-            return False
-        try:
-            self.sock.sendto(data, addr)
-        except OSError as exc:  # a full socket buffer, an unreachable address
-            log.debug("UDP send to %s failed: %s", addr, exc)
-            return False
-        return True
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        self._loop.remove_reader(self.sock.fileno())
-        self.sock.close()
 
 
 class _Stream(asyncio.Protocol):
@@ -293,7 +176,7 @@ class SipTransport:
         self.guard = guard or SourceGuard()
         self.stats = TransportStats()
         self.connections: set[_Stream] = set()
-        self.udp: _Udp | None = None
+        self.udp: UdpEndpoint | None = None
         self._servers: list[Any] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self.addresses: dict[str, tuple[str, int]] = {}
@@ -304,7 +187,7 @@ class SipTransport:
     async def listen_udp(self, host: str = "127.0.0.1", port: int = 5060) -> tuple[str, int]:
         """Listen on UDP; returns the bound address (port 0 picks a free port)."""
         self._loop = asyncio.get_running_loop()
-        self.udp = _Udp.bind(self, host, port, self._loop)
+        self.udp = UdpEndpoint.bind(self, host, port, self._loop)
         self._servers.append(self.udp)
         self.addresses["udp"] = self.udp.address
         return self.addresses["udp"]
@@ -421,7 +304,7 @@ class SipTransport:
         """Send raw bytes to ``peer``."""
         ok = False
         if peer.transport == "udp":
-            udp = peer.conn if isinstance(peer.conn, _Udp) else self.udp
+            udp = peer.conn if isinstance(peer.conn, UdpEndpoint) else self.udp
             ok = udp is not None and udp.sendto(data, (peer.host, peer.port))
         elif peer.conn is not None:
             ok = peer.conn.send(data)

@@ -18,8 +18,8 @@ from switchboard.sip import ParseError, Request, Response, SipURI
 from switchboard.sip.auth import answer_challenge, choose_challenge, parse_challenge
 from switchboard.sip.transaction import Event, ResponseReceived, TimedOut, TransportError
 from switchboard.telephony.directory import Trunk
-from switchboard.telephony.transport import Peer
 from switchboard.telephony.ua import UserAgent, new_tag
+from switchboard.telephony.udp import Peer
 
 log = logging.getLogger(__name__)
 

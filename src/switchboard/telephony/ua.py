@@ -50,7 +50,8 @@ from switchboard.sip.transaction import (
     waiting,
 )
 from switchboard.telephony.entropy import entropy
-from switchboard.telephony.transport import Peer, SipTransport
+from switchboard.telephony.transport import SipTransport
+from switchboard.telephony.udp import Peer
 
 log = logging.getLogger(__name__)
 
