@@ -44,6 +44,7 @@ from switchboard.rtp.errors import RtpError
 from switchboard.rtp.g711 import alaw_encode, ulaw_encode
 from switchboard.rtp.packet import RtpPacket, is_rtcp, serialize_rtp
 from switchboard.telephony.entropy import entropy
+from switchboard.telephony.udp import read_batch
 
 log = logging.getLogger(__name__)
 
@@ -95,22 +96,11 @@ class RtpSocket:
         self.local: tuple[str, int] = sock.getsockname()[:2]
 
     def _readable(self) -> None:
-        recvfrom = self.sock.recvfrom
-        for _ in range(self.BATCH):
-            try:
-                data, addr = recvfrom(self.MAX_DATAGRAM)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError as exc:  # an error the kernel queued on the socket: skip it
-                log.debug("RTP receive on %s: %s", self.local, exc)
-                continue
-            port = self.port
-            if port is None:
-                return
-            try:
-                port.datagram_received(data, addr)
-            except Exception:
-                log.exception("media port %s: error handling a packet", self.local)
+        read_batch(self.sock, self.BATCH, self.MAX_DATAGRAM, self._deliver, "RTP")
+
+    def _deliver(self, data: bytes, addr: tuple[Any, ...]) -> None:
+        if self.port is not None:
+            self.port.datagram_received(data, addr)
 
     def sendto(self, data: bytes, addr: tuple[str, int]) -> None:
         """Send one datagram; one the kernel refuses (buffer full, unreachable) is lost."""

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
@@ -33,6 +34,26 @@ class Peer:
     def reliable(self) -> bool:
         """Stream transports need no retransmissions (RFC 3261 §17)."""
         return self.transport != "udp"
+
+
+def read_batch(sock: socket.socket, batch: int, size: int,
+               handle: Callable[[bytes, tuple[Any, ...]], None], what: str) -> None:
+    """Read up to ``batch`` datagrams waiting on the non-blocking ``sock`` and hand each to
+    ``handle``: an error the kernel queued on the socket is skipped, a handler's error logged
+    (``what`` names the socket in the log)."""
+    recvfrom = sock.recvfrom
+    for _ in range(batch):
+        try:
+            data, addr = recvfrom(size)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            log.debug("%s UDP receive error: %s", what, exc)
+            continue
+        try:
+            handle(data, addr)
+        except Exception:
+            log.exception("%s UDP: error handling a datagram from %s", what, addr)
 
 
 class Owner(Protocol):
@@ -96,19 +117,7 @@ class UdpEndpoint:
         return host, port
 
     def _readable(self) -> None:
-        recvfrom = self.sock.recvfrom
-        for _ in range(self.BATCH):
-            try:
-                data, addr = recvfrom(self.MAX_DATAGRAM)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError as exc:  # an error the kernel queued on the socket: skip it
-                log.debug("UDP error: %s", exc)
-                continue
-            try:
-                self.datagram_received(data, addr)
-            except Exception:
-                log.exception("error handling a datagram from %s", addr)
+        read_batch(self.sock, self.BATCH, self.MAX_DATAGRAM, self.datagram_received, "SIP")
 
     def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
         owner = self.owner
