@@ -133,22 +133,29 @@ def _parse_head(head: bytes, limits: ParserLimits) -> _Head:
     entries: list[tuple[str, str]] = []
     keys: list[str] = []
     lengths: list[str] = []
-    if "\r\n " in text or "\r\n\t" in text or len(lines) - 1 > limits.max_headers:
-        # Folded lines to join (or too many lines: _unfold finds the first bad one, or the
-        # excess).
-        for (canonical, key, list_valued), value in _unfold(lines, limits):
-            _add_field(canonical, key, list_valued, value, entries, keys, lengths)
-    else:
-        # No folding (nearly every message): one field per line, in one pass.
+    folded = len(lines) - 1 > limits.max_headers
+    if not folded:
+        # One field per line (nearly every message), in one pass; a continuation line
+        # (folding) sends the whole section through _unfold instead.
         memo = _NAME_INFO
         for line in lines[1:]:
             name, colon, value = line.partition(":")
             info = memo.get(name) if colon else None
             if info is None:
+                if line[:1] in (" ", "\t"):
+                    folded = True
+                    break
                 info = name_info(name.rstrip(" \t")) if colon else None
                 if info is None:
                     raise ParseError(f"malformed header line {line!r}")
-            _add_field(*info, value, entries, keys, lengths)
+            canonical, key, list_valued = info
+            _add_field(canonical, key, list_valued, value, entries, keys, lengths)
+    if folded:
+        # Folded lines to join (or too many lines: _unfold finds the first bad one, or the
+        # excess).
+        entries, keys, lengths = [], [], []
+        for (canonical, key, list_valued), value in _unfold(lines, limits):
+            _add_field(canonical, key, list_valued, value, entries, keys, lengths)
     headers = Headers(entries, keys)
     content_length: int | None = None
     if len(lengths) > 1:
@@ -223,22 +230,32 @@ def _eager_specs(eager: tuple[str, ...]) -> tuple[tuple[str, HeaderSpec[Any]], .
     return tuple((key, REGISTRY[key]) for key in eager if key in REGISTRY)
 
 
+@functools.lru_cache(maxsize=8)
+def _eager_keys(eager: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(key for key, _ in _eager_specs(eager))
+
+
 def _validate(message: Request | Response, limits: ParserLimits) -> None:
     headers = message.headers
     keys = headers._keys
     entries = headers._entries
-    eager = _eager_specs(limits.eager)
+    wanted = _eager_keys(limits.eager)
     # One pass over the fields collects the raw values of every eagerly parsed header.
-    raw: dict[str, list[str]] = {key: [] for key, _ in eager}
+    raw: dict[str, list[str]] = {}
     for i, key in enumerate(keys):
-        values = raw.get(key)
-        if values is not None:
-            values.append(entries[i][1])
-    missing = [name for name, key in _MANDATORY if not raw.get(key) and key not in keys]
+        if key in wanted:
+            values = raw.get(key)
+            if values is None:
+                raw[key] = [entries[i][1]]
+            else:
+                values.append(entries[i][1])
+    missing = [name for name, key in _MANDATORY if key not in raw and key not in keys]
     if missing:
         raise ParseError(f"missing mandatory header fields: {', '.join(missing)}")
-    for key, spec in eager:
-        headers._fill(spec, raw[key])
+    for key, spec in _eager_specs(limits.eager):
+        values = raw.get(key)
+        if values is not None:
+            headers._fill(spec, values)
     if isinstance(message, Request):
         cseq = headers.require(CSEQ)
         if cseq.method != message.method:
