@@ -23,6 +23,7 @@ from __future__ import annotations
 import enum
 import functools
 from dataclasses import dataclass, replace
+from typing import Final
 
 from .errors import NegotiationError, ParseError
 
@@ -44,9 +45,6 @@ __all__ = [
     "reoffer",
 ]
 
-_set = object.__setattr__
-"""Sets a field of a frozen value in its explicit ``__init__``."""
-
 _SESSION_ORDER = "vosiuepcbtrzkam"
 _KNOWN_TYPES = frozenset(_SESSION_ORDER)
 
@@ -61,34 +59,33 @@ def _int(text: str, what: str, maximum: int = 2**63) -> int:
     return int(text)
 
 
-@dataclass(frozen=True, slots=True, init=False)
+@dataclass(slots=True, init=False, unsafe_hash=True)
 class Origin:
     """The ``o=`` line (RFC 4566 §5.2)."""
 
     #: The originator's user name ("-" when none).
-    username: str
+    username: Final[str]
     #: Session id, numeric string.
-    session_id: str
+    session_id: Final[str]
     #: Session version; incremented on every change (RFC 3264 §8).
-    session_version: int
+    session_version: Final[int]
     #: Unicast address of the originator.
-    address: str
+    address: Final[str]
     #: "IN".
-    nettype: str
+    nettype: Final[str]
     #: "IP4" or "IP6".
-    addrtype: str
+    addrtype: Final[str]
 
-    # Explicit __init__s for the frozen values made per call (the generated signatures):
-    # mypyc compiles them, where dataclass-generated ones stay interpreted
-    # (docs/sip-bench.md).
+    # The values made per call have Final fields and an explicit __init__ (the generated
+    # signature) rather than frozen=True: see switchboard.sip.values.Via.
     def __init__(self, username: str, session_id: str, session_version: int, address: str,
                  nettype: str = "IN", addrtype: str = "IP4") -> None:
-        _set(self, "username", username)
-        _set(self, "session_id", session_id)
-        _set(self, "session_version", session_version)
-        _set(self, "address", address)
-        _set(self, "nettype", nettype)
-        _set(self, "addrtype", addrtype)
+        self.username = username
+        self.session_id = session_id
+        self.session_version = session_version
+        self.address = address
+        self.nettype = nettype
+        self.addrtype = addrtype
 
     def serialize(self) -> str:
         return (f"{self.username} {self.session_id} {self.session_version} {self.nettype} "
@@ -98,21 +95,21 @@ class Origin:
 _NO_ORIGIN = Origin("-", "0", 0, "0.0.0.0")
 
 
-@dataclass(frozen=True, slots=True, init=False)
+@dataclass(slots=True, init=False, unsafe_hash=True)
 class Connection:
     """A ``c=`` line (RFC 4566 §5.7)."""
 
     #: The connection address (multicast TTL / count suffixes kept verbatim).
-    address: str
+    address: Final[str]
     #: "IN".
-    nettype: str
+    nettype: Final[str]
     #: "IP4" or "IP6".
-    addrtype: str
+    addrtype: Final[str]
 
     def __init__(self, address: str, nettype: str = "IN", addrtype: str = "IP4") -> None:
-        _set(self, "address", address)  # (explicit: see Origin)
-        _set(self, "nettype", nettype)
-        _set(self, "addrtype", addrtype)
+        self.address = address  # (explicit: see Origin)
+        self.nettype = nettype
+        self.addrtype = addrtype
 
     @classmethod
     def for_address(cls, address: str) -> Connection:
@@ -427,21 +424,21 @@ def _parse_media(value: str) -> MediaDescription:
 # Offer / answer
 
 
-@dataclass(frozen=True, slots=True, init=False)
+@dataclass(slots=True, init=False, unsafe_hash=True)
 class Codec:
     """An audio encoding and the payload type we offer it on."""
 
     #: Encoding name as in rtpmap ("PCMU").
-    name: str
+    name: Final[str]
     #: RTP clock rate.
-    clock_rate: int
+    clock_rate: Final[int]
     #: Payload type number (static, or our preferred dynamic one).
-    payload_type: int
+    payload_type: Final[int]
 
     def __init__(self, name: str, clock_rate: int, payload_type: int) -> None:
-        _set(self, "name", name)  # (explicit: see Origin)
-        _set(self, "clock_rate", clock_rate)
-        _set(self, "payload_type", payload_type)
+        self.name = name  # (explicit: see Origin)
+        self.clock_rate = clock_rate
+        self.payload_type = payload_type
 
     def matches(self, name: str, clock_rate: int) -> bool:
         """Same encoding (names compare case-insensitively) at the same rate."""
@@ -460,73 +457,73 @@ _SUPPORTED_EVENTS = frozenset(range(17))
 _DEFAULT_EVENTS = frozenset(range(16))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, init=False)
+@dataclass(slots=True, kw_only=True, init=False, unsafe_hash=True)
 class AudioConfig:
     """What we offer or accept for audio."""
 
     #: Our RTP address.
-    address: str
+    address: Final[str]
     #: Our RTP port.
-    port: int
+    port: Final[int]
     #: Codecs in order of preference.
-    codecs: tuple[Codec, ...]
+    codecs: Final[tuple[Codec, ...]]
     #: Offer / accept RFC 4733 telephone-events.
-    telephone_event: bool
+    telephone_event: Final[bool]
     #: The payload type we offer telephone-event on.
-    telephone_event_pt: int
+    telephone_event_pt: Final[int]
     #: Packetisation time we want to receive, ms.
-    ptime: int | None
+    ptime: Final[int | None]
     #: The direction we want (from our side).
-    direction: Direction
+    direction: Final[Direction]
     #: o= user name.
-    username: str
+    username: Final[str]
 
     def __init__(self, *, address: str, port: int, codecs: tuple[Codec, ...] = (PCMU, PCMA),
                  telephone_event: bool = True, telephone_event_pt: int = 101,
                  ptime: int | None = 20, direction: Direction = Direction.SENDRECV,
                  username: str = "-") -> None:
-        _set(self, "address", address)  # (explicit: see Origin)
-        _set(self, "port", port)
-        _set(self, "codecs", codecs)
-        _set(self, "telephone_event", telephone_event)
-        _set(self, "telephone_event_pt", telephone_event_pt)
-        _set(self, "ptime", ptime)
-        _set(self, "direction", direction)
-        _set(self, "username", username)
+        self.address = address  # (explicit: see Origin)
+        self.port = port
+        self.codecs = codecs
+        self.telephone_event = telephone_event
+        self.telephone_event_pt = telephone_event_pt
+        self.ptime = ptime
+        self.direction = direction
+        self.username = username
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, init=False)
+@dataclass(slots=True, kw_only=True, init=False, unsafe_hash=True)
 class NegotiatedAudio:
     """The outcome of offer/answer for the audio stream, from our side."""
 
     #: Where to send RTP.
-    remote_address: str
+    remote_address: Final[str]
     #: Remote RTP port.
-    remote_port: int
+    remote_port: Final[int]
     #: The codec to send, with the payload type agreed for it.
-    codec: Codec
+    codec: Final[Codec]
     #: Payload type of telephone-event, None when not agreed.
-    telephone_event_pt: int | None
+    telephone_event_pt: Final[int | None]
     #: Events both sides support.
-    telephone_events: frozenset[int]
+    telephone_events: Final[frozenset[int]]
     #: Our direction: whether we send and/or receive.
-    direction: Direction
+    direction: Final[Direction]
     #: The peer's ptime (how we should packetise what we send), if it gave one.
-    remote_ptime: int | None
+    remote_ptime: Final[int | None]
     #: Index of the m-line.
-    index: int
+    index: Final[int]
 
     def __init__(self, *, remote_address: str, remote_port: int, codec: Codec,
                  telephone_event_pt: int | None, telephone_events: frozenset[int],
                  direction: Direction, remote_ptime: int | None, index: int) -> None:
-        _set(self, "remote_address", remote_address)  # (explicit: see Origin)
-        _set(self, "remote_port", remote_port)
-        _set(self, "codec", codec)
-        _set(self, "telephone_event_pt", telephone_event_pt)
-        _set(self, "telephone_events", telephone_events)
-        _set(self, "direction", direction)
-        _set(self, "remote_ptime", remote_ptime)
-        _set(self, "index", index)
+        self.remote_address = remote_address  # (explicit: see Origin)
+        self.remote_port = remote_port
+        self.codec = codec
+        self.telephone_event_pt = telephone_event_pt
+        self.telephone_events = telephone_events
+        self.direction = direction
+        self.remote_ptime = remote_ptime
+        self.index = index
 
 
 @functools.lru_cache(maxsize=64)

@@ -13,6 +13,7 @@ import ipaddress
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Final
 
 from ._grammar import (
     ALPHANUM,
@@ -46,8 +47,6 @@ __all__ = [
     "parse_uri",
 ]
 
-_set = object.__setattr__
-"""Sets a field of a frozen value in its explicit ``__init__``."""
 _SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+\-.]*")
 _LABEL_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?")
 _TOPLABEL_RE = re.compile(r"[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?")
@@ -385,7 +384,7 @@ def parse_uri(text: str) -> URI:
     return parser(scheme, rest, text)
 
 
-@dataclass(frozen=True, slots=True, init=False)
+@dataclass(slots=True, init=False, unsafe_hash=True)
 class NameAddress:
     """A name-addr or addr-spec with header parameters (From, To, Contact, Route, ...).
 
@@ -394,18 +393,17 @@ class NameAddress:
     """
 
     #: The URI.
-    uri: URI
+    uri: Final[URI]
     #: The display name, unquoted and unescaped; None when absent ("" when present but empty).
-    display_name: str | None
+    display_name: Final[str | None]
     #: Header parameters in order; values verbatim (quoted-string values keep their quotes).
-    params: Params
+    params: Final[Params]
 
-    # An explicit __init__ (the generated one's signature and frozen fields): mypyc compiles
-    # it, where a dataclass-generated one stays interpreted (docs/sip-bench.md).
+    # Final fields and an explicit __init__ rather than a frozen dataclass: see Via.
     def __init__(self, uri: URI, display_name: str | None = None, params: Params = ()) -> None:
-        _set(self, "uri", uri)
-        _set(self, "display_name", display_name)
-        _set(self, "params", params)
+        self.uri = uri
+        self.display_name = display_name
+        self.params = params
 
     def param(self, name: str) -> str | None:
         """The value of header parameter ``name`` (case-insensitive)."""

@@ -14,6 +14,7 @@ import ipaddress
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Final
 
 from ._grammar import (
     TOKEN,
@@ -59,37 +60,38 @@ __all__ = [
 #: Largest value of a 32-bit unsigned field (CSeq, delta-seconds; RFC 3261 §8.1.1.5, §25.1).
 UINT32_MAX = 2**32 - 1
 
-_set = object.__setattr__
-"""Sets a field of a frozen value in its explicit ``__init__``."""
 
-
-@dataclass(frozen=True, slots=True, init=False)
+@dataclass(slots=True, init=False, unsafe_hash=True)
 class Via:
     """One Via header value (RFC 3261 §20.42): sent-protocol, sent-by and via-params."""
 
     #: The transport ("UDP", "TCP", "TLS", "SCTP", "WS", ... or any token).
-    transport: str
+    transport: Final[str]
     #: The sent-by host.
-    host: str
+    host: Final[str]
     #: The sent-by port, None when absent.
-    port: int | None
+    port: Final[int | None]
     #: via-params in order; values verbatim.
-    params: Params
+    params: Final[Params]
     #: protocol-name, normally "SIP".
-    protocol: str
+    protocol: Final[str]
     #: protocol-version, normally "2.0".
-    version: str
+    version: Final[str]
 
-    # An explicit __init__ (the generated one's signature and frozen fields): mypyc compiles
-    # it, where a dataclass-generated one stays interpreted (docs/sip-bench.md).
+    # Made several times per message, so not a frozen dataclass: its generated __init__
+    # stays interpreted under mypyc, and a frozen class's fields can only be set through
+    # object.__setattr__. Final fields instead: mypy refuses any assignment outside __init__,
+    # and the mypyc build makes them read-only attributes (AttributeError on assignment), at
+    # an eighth of the frozen class's construction cost (docs/sip-bench.md). Hashable and
+    # comparable by value as before (unsafe_hash: safe, since nothing can change a field).
     def __init__(self, transport: str, host: str, port: int | None = None, params: Params = (),
                  protocol: str = "SIP", version: str = "2.0") -> None:
-        _set(self, "transport", transport)
-        _set(self, "host", host)
-        _set(self, "port", port)
-        _set(self, "params", params)
-        _set(self, "protocol", protocol)
-        _set(self, "version", version)
+        self.transport = transport
+        self.host = host
+        self.port = port
+        self.params = params
+        self.protocol = protocol
+        self.version = version
 
     def param(self, name: str) -> str | None:
         """The value of parameter ``name`` (case-insensitive), None if absent or valueless."""
