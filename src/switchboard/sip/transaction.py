@@ -41,7 +41,7 @@ import enum
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar, NamedTuple, TypeAlias
+from typing import ClassVar, Final, NamedTuple, TypeAlias
 
 from .errors import ProtocolError
 from .headers import Headers
@@ -121,20 +121,30 @@ _TIMER_INPUTS["trying"] = Input.TIMER_TRYING
 # Events
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+# The events are values with Final fields and an explicit __init__, like the header values
+# (see switchboard.sip.values.Via): one or two are made per transaction.
+
+
+@dataclass(slots=True, kw_only=True, init=False, unsafe_hash=True)
 class ResponseReceived:
     """A response for the TU (client transactions)."""
 
     #: The response; retransmissions absorbed by the transaction are not reported.
-    response: Response
+    response: Final[Response]
+
+    def __init__(self, *, response: Response) -> None:
+        self.response = response
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, init=False, unsafe_hash=True)
 class AckReceived:
     """An ACK for a 2xx, passed to the TU by an INVITE server transaction (RFC 6026 §8.7)."""
 
     #: The ACK request.
-    request: Request
+    request: Final[Request]
+
+    def __init__(self, *, request: Request) -> None:
+        self.request = request
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -158,12 +168,15 @@ class TransportError:
     reason: str = ""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, init=False, unsafe_hash=True)
 class Terminated:
     """The transaction reached the Terminated state and can be forgotten."""
 
     #: The state it terminated from.
-    previous: TxState
+    previous: Final[TxState]
+
+    def __init__(self, *, previous: TxState) -> None:
+        self.previous = previous
 
 
 Event: TypeAlias = ResponseReceived | AckReceived | TimedOut | TransportError | Terminated
@@ -259,7 +272,11 @@ class Transaction:
 
     def get_timer(self) -> float | None:
         """When :meth:`handle_timer` must next be called, or None."""
-        return min(self._timers.values()) if self._timers else None
+        earliest: float | None = None
+        for when in self._timers.values():  # a loop: compiled, it beats min()'s generic one
+            if earliest is None or when < earliest:
+                earliest = when
+        return earliest
 
     def handle_timer(self, now: float) -> None:
         """Fire every timer whose deadline is at or before ``now``, earliest first."""
