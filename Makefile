@@ -30,7 +30,7 @@ $(COMPILED)/.built: $(STAMP) setup.py $(wildcard src/switchboard/core/*.py src/s
 		$(wildcard src/switchboard/telephony/ua.py src/switchboard/telephony/switch.py \
 		  src/switchboard/telephony/guard.py src/switchboard/telephony/entropy.py \
 		  src/switchboard/telephony/media.py src/switchboard/telephony/session_timers.py \
-		  src/switchboard/telephony/udp.py)
+		  src/switchboard/telephony/udp.py src/switchboard/telephony/dispatch.py)
 	rm -rf build/wheel $(COMPILED)
 	SWITCHBOARD_MYPYC=1 $(BIN)/pip wheel --quiet --no-build-isolation --no-deps -w build/wheel .
 	$(BIN)/python -m zipfile -e build/wheel/switchboard-*.whl $(COMPILED)

@@ -45,6 +45,7 @@ COMPILED = [
     "src/switchboard/sip/transaction.py",
     "src/switchboard/sip/uri.py",
     "src/switchboard/sip/values.py",
+    "src/switchboard/telephony/dispatch.py",
     "src/switchboard/telephony/entropy.py",
     "src/switchboard/telephony/guard.py",
     "src/switchboard/telephony/media.py",
@@ -55,9 +56,10 @@ COMPILED = [
 ]
 """Modules compiled with SWITCHBOARD_MYPYC=1: the core, the simulator's engine, the sans-I/O
 SIP stack (every module of ``switchboard.sip``: parser, transactions, dialogs, SDP, auth) and
-the telephony modules every call goes through (the UDP endpoint, the user agent, the switch,
-the source guard, the random source, the media ports, the session timers; the stream transports
-stay interpreted: they subclass asyncio's protocols, and a test subclasses the transport)."""
+the telephony modules every call goes through (the UDP endpoint, the transports' dispatch, the
+user agent, the switch, the source guard, the random source, the media ports, the session
+timers; the listeners in transport.py stay interpreted: they subclass asyncio's protocols, and
+a test subclasses the transport)."""
 
 
 def ext_modules() -> list[object]:

@@ -6,7 +6,9 @@ message back. This is the one boundary where the SIP package's ``ParseError`` be
 response: a malformed request that still names its Via, From, To, Call-ID and CSeq is answered
 ``400`` (or the error's own status: 505, 513) with a ``Warning`` header saying what was wrong;
 anything else is dropped. Over a stream, a framing error answers if it can and closes only that
-connection. Every drop is counted in :class:`TransportStats`.
+connection. Every drop is counted in :class:`~switchboard.telephony.dispatch.TransportStats`.
+What all listeners share (admission, the answer to a malformed request, delivery, sending) is
+:class:`~switchboard.telephony.dispatch.Dispatch`, compiled in the mypyc build.
 """
 
 from __future__ import annotations
@@ -15,79 +17,19 @@ import asyncio
 import contextlib
 import errno
 import logging
-import re
 import ssl
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from switchboard.sip import ParseError, ParserLimits, Request, Response, StreamParser
+from switchboard.sip import ParseError, ParserLimits, StreamParser
 from switchboard.sip import parse_message as parse_sip
+from switchboard.telephony.dispatch import Dispatch, Handler, Message, TransportStats
 from switchboard.telephony.guard import SourceGuard
 from switchboard.telephony.udp import Peer, UdpEndpoint
 
+__all__ = ["Handler", "SipTransport", "TransportStats", "self_signed_context"]
+
 log = logging.getLogger(__name__)
-
-Message = Request | Response
-
-
-@dataclass(slots=True)
-class TransportStats:
-    """Counters of the transport layer (exported as Prometheus metrics by the server)."""
-
-    received: int = 0
-    sent: int = 0
-    rejected: int = 0
-    """Malformed requests answered with 4xx/5xx."""
-    dropped_malformed: int = 0
-    """Malformed messages that could not be answered (garbage, or a malformed response)."""
-    dropped_flood: int = 0
-    dropped_blocked: int = 0
-    closed_connections: int = 0
-    send_errors: int = 0
-
-
-Handler = Callable[[Message, Peer], None]
-
-_COMPACT = {"v": "via", "f": "from", "t": "to", "i": "call-id"}
-_REQUEST_LINE = re.compile(rb"^([A-Za-z0-9.!%*_+`'~-]+) \S+ SIP/[0-9]+\.[0-9]+$")
-
-
-def reject_malformed(data: bytes, error: ParseError) -> bytes | None:
-    """Build the error response to unparseable request bytes, or None if it cannot be answered.
-
-    RFC 3261 §8.2 asks a UAS to answer a malformed request when it can; it can when the start
-    line is a request line and the five headers a response copies are present as text.
-    """
-    head = data.lstrip(b"\r\n").split(b"\r\n\r\n", 1)[0]
-    lines = head.split(b"\r\n")
-    match = _REQUEST_LINE.match(lines[0])
-    if match is None or match.group(1) == b"ACK":
-        return None  # not a request (or an ACK, which is never answered)
-    kept: dict[str, list[str]] = {"via": [], "from": [], "to": [], "call-id": [], "cseq": []}
-    for raw in lines[1:]:
-        if raw[:1] in (b" ", b"\t"):
-            continue
-        name, colon, value = raw.partition(b":")
-        if not colon:
-            continue
-        key = name.strip().decode("latin-1").lower()
-        key = _COMPACT.get(key, key)
-        if key in kept:
-            kept[key].append(value.strip().decode("utf-8", "replace"))
-    if not all(kept.values()):
-        return None
-    to = kept["to"][0]
-    if ";tag=" not in to.lower():
-        to += ";tag=sb-err"
-    code = error.status_code
-    reason = {505: "Version Not Supported", 513: "Message Too Large"}.get(code, "Bad Request")
-    out = [f"SIP/2.0 {code} {reason}"]
-    out += [f"Via: {v}" for v in kept["via"]]
-    out += [f"From: {kept['from'][0]}", f"To: {to}", f"Call-ID: {kept['call-id'][0]}",
-            f"CSeq: {kept['cseq'][0]}", f"Warning: {error.warning}", "Content-Length: 0", "", ""]
-    return "\r\n".join(out).encode("utf-8", "replace")
 
 
 class _Stream(asyncio.Protocol):
@@ -171,25 +113,43 @@ class SipTransport:
 
     def __init__(self, handler: Handler, *, limits: ParserLimits | None = None,
                  guard: SourceGuard | None = None) -> None:
-        self.handler = handler
-        self.limits = limits or ParserLimits()
-        self.guard = guard or SourceGuard()
-        self.stats = TransportStats()
+        self.dispatch = Dispatch(handler, limits or ParserLimits(), guard or SourceGuard())
+        """Admission, parse errors, delivery, sending and their counters (compiled in the
+        mypyc build): every listener feeds it, the user agent sends through it."""
+        self.limits = self.dispatch.limits
+        self.guard = self.dispatch.guard
+        self.stats = self.dispatch.stats
         self.connections: set[_Stream] = set()
-        self.udp: UdpEndpoint | None = None
         self._servers: list[Any] = []
-        self._loop: asyncio.AbstractEventLoop | None = None
         self.addresses: dict[str, tuple[str, int]] = {}
         """Bound (host, port) per transport kind."""
+
+    @property
+    def handler(self) -> Handler:
+        """Receives each parsed message with its peer."""
+        return self.dispatch.handler
+
+    @handler.setter
+    def handler(self, handler: Handler) -> None:
+        self.dispatch.handler = handler
+
+    @property
+    def udp(self) -> UdpEndpoint | None:
+        """The UDP listener, if any."""
+        return self.dispatch.udp
+
+    @property
+    def _loop(self) -> asyncio.AbstractEventLoop | None:
+        return self.dispatch.loop
 
     # ------------------------------------------------------------------ listening
 
     async def listen_udp(self, host: str = "127.0.0.1", port: int = 5060) -> tuple[str, int]:
         """Listen on UDP; returns the bound address (port 0 picks a free port)."""
-        self._loop = asyncio.get_running_loop()
-        self.udp = UdpEndpoint.bind(self, host, port, self._loop)
-        self._servers.append(self.udp)
-        self.addresses["udp"] = self.udp.address
+        loop = self.dispatch.loop = asyncio.get_running_loop()
+        udp = self.dispatch.udp = UdpEndpoint.bind(self.dispatch, host, port, loop)
+        self._servers.append(udp)
+        self.addresses["udp"] = udp.address
         return self.addresses["udp"]
 
     async def listen_udp_and_tcp(self, host: str = "127.0.0.1", port: int = 5060,
@@ -207,7 +167,7 @@ class SipTransport:
                 if port != 0 or exc.errno != errno.EADDRINUSE:
                     raise
                 self._servers.pop().close()  # the UDP endpoint just opened
-                self.udp = None
+                self.dispatch.udp = None
                 del self.addresses["udp"]
         raise OSError(errno.EADDRINUSE, f"no port free for both UDP and TCP on {host} after "
                                         f"{attempts} tries")
@@ -215,9 +175,9 @@ class SipTransport:
     async def listen_tcp(self, host: str = "127.0.0.1", port: int = 5060, *,
                          tls: ssl.SSLContext | None = None) -> tuple[str, int]:
         """Listen on TCP, or TLS when given a server context."""
-        self._loop = asyncio.get_running_loop()
+        self.dispatch.loop = asyncio.get_running_loop()
         kind = "tls" if tls is not None else "tcp"
-        server = await self._loop.create_server(lambda: _Stream(self, kind), host, port,
+        server = await self.dispatch.loop.create_server(lambda: _Stream(self, kind), host, port,
                                                 ssl=tls)
         self._servers.append(server)
         self.addresses[kind] = server.sockets[0].getsockname()[:2]
@@ -258,67 +218,31 @@ class SipTransport:
                     await server.wait_closed()
         self._servers.clear()
 
-    # ------------------------------------------------------------------ receiving
+    # ------------------------------------------------------------------ receiving, sending
 
     def now(self) -> float:
         """The loop's clock."""
-        return self._loop.time() if self._loop is not None else 0.0
+        return self.dispatch.now()
 
     def admit(self, host: str) -> bool:
         """Per-source flood and block check."""
-        if self.guard.admit(host, self.now()):
-            return True
-        if self.guard.blocked(host, self.now()):
-            self.stats.dropped_blocked += 1
-        else:
-            self.stats.dropped_flood += 1
-        return False
+        return self.dispatch.admit(host)
 
     def deliver(self, message: Message, peer: Peer) -> None:
         """Hand a parsed message to the handler; a handler error is logged, never fatal."""
-        self.stats.received += 1
-        try:
-            self.handler(message, peer)
-        except Exception:
-            log.exception("error handling %s from %s:%s", _describe(message), peer.host,
-                          peer.port)
+        self.dispatch.deliver(message, peer)
 
     def malformed(self, data: bytes, error: ParseError, peer: Peer) -> None:
         """Answer a malformed request if it can be answered; count the drop otherwise."""
-        reply = reject_malformed(data, error)
-        if reply is None:
-            self.stats.dropped_malformed += 1
-            log.debug("dropped malformed message from %s:%s: %s", peer.host, peer.port,
-                      error.message)
-            return
-        self.stats.rejected += 1
-        self.send_bytes(reply, peer)
-
-    # ------------------------------------------------------------------ sending
+        self.dispatch.malformed(data, error, peer)
 
     def send(self, message: Message, peer: Peer) -> None:
         """Serialize and send ``message`` to ``peer`` (over the connection it came on)."""
-        self.send_bytes(message.serialize(), peer)
+        self.dispatch.send_bytes(message.serialize(), peer)
 
     def send_bytes(self, data: bytes, peer: Peer) -> None:
         """Send raw bytes to ``peer``."""
-        ok = False
-        if peer.transport == "udp":
-            udp = peer.conn if isinstance(peer.conn, UdpEndpoint) else self.udp
-            ok = udp is not None and udp.sendto(data, (peer.host, peer.port))
-        elif peer.conn is not None:
-            ok = peer.conn.send(data)
-        if ok:
-            self.stats.sent += 1
-        else:
-            self.stats.send_errors += 1
-            log.debug("cannot send to %s:%s over %s", peer.host, peer.port, peer.transport)
-
-
-def _describe(message: Message) -> str:
-    if isinstance(message, Request):
-        return f"{message.method} request"
-    return f"{message.status_code} response"
+        self.dispatch.send_bytes(data, peer)
 
 
 def self_signed_context(directory: Path, host: str = "localhost") -> ssl.SSLContext:

@@ -49,6 +49,7 @@ from switchboard.sip.transaction import (
     server_key,
     waiting,
 )
+from switchboard.telephony.dispatch import Dispatch
 from switchboard.telephony.entropy import entropy
 from switchboard.telephony.transport import SipTransport
 from switchboard.telephony.udp import Peer
@@ -198,7 +199,9 @@ class UserAgent:
         self.refused_overload = 0
         self._2xx: dict[tuple[str, int], list[_Unacked]] = {}
         """2xx responses awaiting their ACK, by Call-ID and CSeq number."""
-        transport.handler = self.receive
+        self.wire: Dispatch = transport.dispatch
+        """Where messages are sent (the transport's compiled core)."""
+        self.wire.handler = self.receive
 
     # ------------------------------------------------------------------ helpers
 
@@ -236,7 +239,7 @@ class UserAgent:
             self._stamp_via(request, peer)
             key = server_key(request)
         except ParseError as exc:
-            self.transport.malformed(request.serialize(), exc, peer)
+            self.wire.malformed(request.serialize(), exc, peer)
             return
         now = self.now()
         existing = self.server.get(key)
@@ -266,7 +269,7 @@ class UserAgent:
                             self.per_source[peer.host])
             response = make_response(request, 503)
             response.headers.add("Retry-After", "5")
-            self.transport.send(response, peer)
+            self.wire.send(response, peer)
             return
         if method == "INVITE":
             tx: InviteServerTransaction | NonInviteServerTransaction = InviteServerTransaction(
@@ -378,7 +381,7 @@ class UserAgent:
             if entry.stx.on_no_ack is not None:
                 entry.stx.on_no_ack()
             return
-        self.transport.send_bytes(entry.data, entry.stx.peer)
+        self.wire.send_bytes(entry.data, entry.stx.peer)
         entry.interval = min(2 * entry.interval, self.timers.t2)
         self._schedule(entry, now + entry.interval)
 
@@ -405,7 +408,7 @@ class UserAgent:
         sent: bytes | None = None
         for message in tx.take_outgoing():
             sent = message.serialize()
-            self.transport.send_bytes(sent, stx.peer)
+            self.wire.send_bytes(sent, stx.peer)
         while (event := tx.next_event()) is not None:
             if isinstance(event, AckReceived):
                 self._ack_2xx(event.request)
@@ -444,7 +447,7 @@ class UserAgent:
         if request.method == "ACK":
             self._ack_2xx(request)  # Accepted: the ACK goes to the TU (RFC 6026 §8.7)
         elif resend is not None:
-            self.transport.send_bytes(resend, Peer("udp", host, port))
+            self.wire.send_bytes(resend, Peer("udp", host, port))
 
     # ------------------------------------------------------------------ client side
 
@@ -493,12 +496,12 @@ class UserAgent:
                                    ";rport")
         if "Max-Forwards" not in ack.headers:
             ack.headers.add("Max-Forwards", "70")
-        self.transport.send(ack, peer)
+        self.wire.send(ack, peer)
 
     def _pump_client(self, ctx: ClientTx) -> None:
         tx = ctx.tx
         for message in tx.take_outgoing():
-            self.transport.send(message, ctx.peer)
+            self.wire.send(message, ctx.peer)
         while (event := tx.next_event()) is not None:
             if isinstance(event, Terminated):
                 self.client.pop(tx.key, None)

@@ -1,6 +1,7 @@
 """The SIP UDP endpoint and :class:`Peer`: what every datagram goes through, compiled with
 the SIP stack in the mypyc build (:mod:`switchboard.telephony.transport` keeps the stream
-transports and owns the endpoint).
+transports and owns the endpoint; each datagram goes to its
+:class:`~switchboard.telephony.dispatch.Dispatch`).
 """
 
 from __future__ import annotations
@@ -11,10 +12,13 @@ import logging
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from switchboard.sip import ParseError, ParserLimits, Request, Response
+from switchboard.sip import ParseError
 from switchboard.sip import parse_message as parse_sip
+
+if TYPE_CHECKING:
+    from switchboard.telephony.dispatch import Dispatch
 
 log = logging.getLogger(__name__)
 
@@ -56,19 +60,6 @@ def read_batch(sock: socket.socket, batch: int, size: int,
             log.exception("%s UDP: error handling a datagram from %s", what, addr)
 
 
-class Owner(Protocol):
-    """What the endpoint needs of its transport (:class:`~switchboard.telephony.transport.
-    SipTransport`)."""
-
-    limits: ParserLimits
-
-    def admit(self, host: str) -> bool: ...
-
-    def deliver(self, message: Request | Response, peer: Peer) -> None: ...
-
-    def malformed(self, data: bytes, error: ParseError, peer: Peer) -> None: ...
-
-
 class UdpEndpoint:
     """The SIP UDP socket, read straight from the loop's selector.
 
@@ -85,7 +76,7 @@ class UdpEndpoint:
     """Bytes asked for the socket's receive buffer (the kernel caps it at net.core.rmem_max):
     a burst of calls waits there while the server works."""
 
-    def __init__(self, owner: Owner, sock: socket.socket,
+    def __init__(self, owner: Dispatch, sock: socket.socket,
                  loop: asyncio.AbstractEventLoop) -> None:
         self.owner = owner
         self.sock = sock
@@ -97,7 +88,7 @@ class UdpEndpoint:
         loop.add_reader(sock.fileno(), self._readable)
 
     @classmethod
-    def bind(cls, owner: Owner, host: str, port: int,
+    def bind(cls, owner: Dispatch, host: str, port: int,
              loop: asyncio.AbstractEventLoop) -> UdpEndpoint:
         family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)[0]
         sock = socket.socket(family, socket.SOCK_DGRAM)
