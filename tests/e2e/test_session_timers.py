@@ -71,3 +71,19 @@ def test_the_switch_refreshes_with_reinvite_when_update_is_not_allowed(
                                  "-s", "9999", "-m", "1"), cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-3000:] + server.log_text()[-3000:]
     assert "session expired" not in server.log_text()
+
+
+def test_reinvite_glare_is_answered_491_and_the_refresh_retried(
+        short_timer_server: DemoServer, tmp_path: Path) -> None:
+    """RFC 3261 §14.1-14.2: the caller re-INVITEs while the switch's refresh is pending. The
+    switch answers it 491, takes the caller's 491 to its own refresh, and sends the refresh
+    again 0-2 s later (the caller chose the Call-ID); the call stays up."""
+    server = short_timer_server
+    result = run_sipp(*sipp_args(server, "-sf", str(SCENARIOS / "timers_glare.xml"),
+                                 "-s", "9999", "-m", "1"), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:] + server.log_text()[-3000:]
+    log = server.log_text()
+    retry = re.search(r"met a re-INVITE from the peer \(491\): again in ([0-9.]+) s", log)
+    assert retry is not None, log[-3000:]
+    assert 0.0 <= float(retry.group(1)) <= 2.0
+    assert "session expired" not in log

@@ -12,7 +12,9 @@ goes out, and one real timer (``loop.call_at``) armed at the deadline the timer 
 * when we are the refresher (``refresher=uas`` in the caller's INVITE), we send the refresh at
   half the interval: an UPDATE without SDP when the caller's INVITE listed UPDATE in Allow,
   otherwise a re-INVITE offering the SDP we last sent (unchanged version).  Its 2xx restarts
-  the timer; 408, 481 or a timeout end the session;
+  the timer; 408, 481 or a timeout end the session; a 491 (the caller re-INVITEd at the same
+  moment) sends it again after a random wait (RFC 3261 §14.1), and the caller's re-INVITE
+  meanwhile gets 491 from the switch;
 * when nobody refreshed by expiry - min(32, S/3), the call is torn down: BYE to the leg *and*
   its partner leg (the agent's phone of a back-to-back call), each with
   ``Reason: SIP;cause=408;text="Session timer expired"`` (RFC 3326), a warning in the log and
@@ -39,6 +41,7 @@ from switchboard.sip.session_timer import (
     refresher_is_local,
 )
 from switchboard.sip.transaction import Event, ResponseReceived, TimedOut, TransportError
+from switchboard.telephony.entropy import entropy
 
 if TYPE_CHECKING:
     from switchboard.telephony.switch import Leg, Switch
@@ -157,10 +160,14 @@ class SessionTimers:
                                             content_type="application/sdp",
                                             extra_headers=headers)
         log.debug("session refresh (%s) on %s", request.method, dialog.call_id)
-        self.switch.ua.send_request(request, leg.peer,
-                                    lambda event: self._refresh_event(leg, request, event))
+        leg.offer_pending = request.method == "INVITE"
+        self.switch.ua.send_request(
+            request, leg.peer, lambda event: self._refresh_event(leg, request, event, interval))
 
-    def _refresh_event(self, leg: Leg, request: Request, event: Event) -> None:
+    def _refresh_event(self, leg: Leg, request: Request, event: Event, interval: int) -> None:
+        if isinstance(event, ResponseReceived | TimedOut | TransportError) and (
+                not isinstance(event, ResponseReceived) or event.response.status_code >= 200):
+            leg.offer_pending = False  # the re-INVITE got its final answer (or none will come)
         timer = leg.session_timer
         if timer is None or leg.ended or leg.dialog is None:
             return
@@ -168,6 +175,9 @@ class SessionTimers:
             response = event.response
             code = response.status_code
             if code < 200:
+                return
+            if code == 491:
+                self._retry_after_glare(leg, interval)
                 return
             if code >= 300:
                 log.info("session refresh of %s answered %d", leg.dialog.call_id, code)
@@ -195,6 +205,27 @@ class SessionTimers:
         elif isinstance(event, TimedOut | TransportError):
             timer.refresh_failed(408)
             self._drain(leg, timer)
+
+    def _retry_after_glare(self, leg: Leg, interval: int) -> None:
+        """491 to our refresh: the peer was re-INVITEing too. Send it again after a random
+        wait, 2.1-4 s when we chose the Call-ID (we placed the call), 0-2 s otherwise, in
+        steps of 10 ms (RFC 3261 §14.1; RFC 4028 §10 for refreshes)."""
+        assert leg.dialog is not None
+        owner = leg.dialog.uac
+        steps = entropy.bits(16) % (191 if owner else 201)
+        delay = (2.1 if owner else 0.0) + steps / 100
+        log.info("session refresh of %s met a re-INVITE from the peer (491): again in %.2f s",
+                 leg.dialog.call_id, delay)
+        timer = leg.session_timer
+        assert timer is not None
+        asyncio.get_running_loop().call_later(delay, self._retry, leg, interval,
+                                              timer.refreshed_at)
+
+    def _retry(self, leg: Leg, interval: int, refreshed_at: float) -> None:
+        timer = leg.session_timer
+        if timer is None or leg.ended or leg.offer_pending or timer.refreshed_at != refreshed_at:
+            return  # the call ended, or a refresh since (the peer's, say) made ours moot
+        self._send_refresh(leg, interval)
 
     def _expire(self, leg: Leg, reason: str) -> None:
         switch = self.switch

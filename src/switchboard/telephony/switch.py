@@ -114,6 +114,9 @@ class Leg:
     """The caller's INVITE listed UPDATE in Allow: session refreshes use it."""
     end_reason: str | None
     """Why we ended the leg, when it was not an ordinary hang-up (session timer expired)."""
+    offer_pending: bool
+    """Our re-INVITE (a session refresh offering our SDP) awaits its final response: an
+    offer from the peer meanwhile is glare, answered 491 (RFC 3261 §14.2, RFC 3311 §5.2)."""
 
     # An explicit __init__: mypyc compiles it, where a dataclass-generated one stays
     # interpreted (docs/sip-bench.md).
@@ -141,6 +144,7 @@ class Leg:
         self.timer_handle = None
         self.peer_allows_update = False
         self.end_reason = None
+        self.offer_pending = False
 
 
 @dataclass(slots=True)
@@ -157,6 +161,8 @@ class SwitchStats:
     sessions_expired: int = 0
     unacknowledged: int = 0
     """Calls ended because our 2xx got no ACK (RFC 3261 §13.3.1.4)."""
+    glare: int = 0
+    """Offers refused with 491 because our own re-INVITE was pending (RFC 3261 §14.2)."""
 
 
 class Switch:
@@ -748,6 +754,13 @@ class Switch:
         self._answer_in_dialog_offer(stx, leg)
 
     def _answer_in_dialog_offer(self, stx: ServerTx, leg: Leg) -> None:
+        request = stx.request
+        if leg.offer_pending and (request.method == "INVITE" or request.body):
+            # Glare: both ends re-INVITE at once. Each answers the other 491 and retries
+            # after a random wait (RFC 3261 §14.1-14.2; an UPDATE's offer, RFC 3311 §5.2).
+            self.stats.glare += 1
+            stx.respond(491)
+            return
         timer_headers = self.timers.answer_refresh(stx, leg)
         if timer_headers is None:
             return  # answered 422 / 400
