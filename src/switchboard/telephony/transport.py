@@ -138,10 +138,6 @@ class SipTransport:
         """The UDP listener, if any."""
         return self.dispatch.udp
 
-    @property
-    def _loop(self) -> asyncio.AbstractEventLoop | None:
-        return self.dispatch.loop
-
     # ------------------------------------------------------------------ listening
 
     async def listen_udp(self, host: str = "127.0.0.1", port: int = 5060) -> tuple[str, int]:
