@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from switchboard.sip import ParseError, ParserLimits, Request, Response
+from switchboard.sip import parse_message as parse_sip
 from switchboard.telephony.guard import SourceGuard
 from switchboard.telephony.udp import Peer, UdpEndpoint
 
@@ -110,6 +111,17 @@ class Dispatch:
         else:
             self.stats.dropped_flood += 1
         return False
+
+    def receive(self, data: bytes, peer: Peer) -> None:
+        """One whole message (a UDP datagram, a WebSocket frame): parse it, then answer or
+        count it if malformed, else deliver it. Admission is the caller's (it precedes
+        finding the peer)."""
+        try:
+            message = parse_sip(data, limits=self.limits)
+        except ParseError as exc:
+            self.malformed(data, exc, peer)
+            return
+        self.deliver(message, peer)
 
     def deliver(self, message: Message, peer: Peer) -> None:
         """Hand a parsed message to the handler; a handler error is logged, never fatal."""

@@ -165,8 +165,8 @@ class SessionTimers:
             request, leg.peer, lambda event: self._refresh_event(leg, request, event, interval))
 
     def _refresh_event(self, leg: Leg, request: Request, event: Event, interval: int) -> None:
-        if isinstance(event, ResponseReceived | TimedOut | TransportError) and (
-                not isinstance(event, ResponseReceived) or event.response.status_code >= 200):
+        if isinstance(event, TimedOut | TransportError) or (
+                isinstance(event, ResponseReceived) and event.response.status_code >= 200):
             leg.offer_pending = False  # the re-INVITE got its final answer (or none will come)
         timer = leg.session_timer
         if timer is None or leg.ended or leg.dialog is None:

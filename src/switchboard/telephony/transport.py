@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any, cast
 
 from switchboard.sip import ParseError, ParserLimits, StreamParser
-from switchboard.sip import parse_message as parse_sip
 from switchboard.telephony.dispatch import Dispatch, Handler, Message, TransportStats
 from switchboard.telephony.guard import SourceGuard
 from switchboard.telephony.udp import Peer, UdpEndpoint
@@ -189,14 +188,8 @@ class SipTransport:
             peer = Peer("ws", remote[0], remote[1], conn)
             async for frame in ws:
                 data = frame.encode("utf-8") if isinstance(frame, str) else frame
-                if not self.admit(peer.host):
-                    continue
-                try:
-                    message = parse_sip(data, limits=self.limits)
-                except ParseError as exc:
-                    self.malformed(data, exc, peer)
-                    continue
-                self.deliver(message, peer)
+                if self.dispatch.admit(peer.host):
+                    self.dispatch.receive(data, peer)
 
         server = await serve(session, host, port, subprotocols=["sip"])  # type: ignore[list-item]
         self._servers.append(server)

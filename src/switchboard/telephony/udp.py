@@ -14,9 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from switchboard.sip import ParseError
-from switchboard.sip import parse_message as parse_sip
-
 if TYPE_CHECKING:
     from switchboard.telephony.dispatch import Dispatch
 
@@ -122,12 +119,7 @@ class UdpEndpoint:
             if len(self._peers) >= 4096:
                 self._peers.clear()
             peer = self._peers[addr] = Peer("udp", host, port, self)
-        try:
-            message = parse_sip(data, limits=owner.limits)
-        except ParseError as exc:
-            owner.malformed(data, exc, peer)
-            return
-        owner.deliver(message, peer)
+        owner.receive(data, peer)
 
     def sendto(self, data: bytes, addr: tuple[str, int]) -> bool:
         """Send one datagram; False when it could not be (closed, or refused by the kernel)."""
